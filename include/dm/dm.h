@@ -65,6 +65,11 @@ void pci_cfg_set_handler(pci_cfg_read_fn rd, pci_cfg_write_fn wr,
 uint32_t pci_cfg_read(uint32_t sbdf, uint32_t reg, unsigned size);
 void pci_cfg_write(uint32_t sbdf, uint32_t reg, uint32_t value,
 		   unsigned size);
+/* The byte port 0xcf9 (PIIX3 reset control) shares its dword with the
+ * 0xcf8 address latch; its owner installs accessors here. */
+void pci_cfg_set_cf9_handler(uint8_t (*rd)(void *opaque),
+			     void (*wr)(void *opaque, uint8_t v),
+			     void *opaque);
 
 /* ---- Guest memory (DMA) ----
  * Every address is checked against guest RAM: a range that is not wholly
@@ -113,6 +118,9 @@ void dm_timer_free(struct dm_timer *t);
 void dm_register_reset(void (*fn)(void *opaque), void *opaque);
 void dm_request_reset(void);            /* 0xcf9, 0x92, i8042 pulse */
 void dm_request_poweroff(void);         /* ACPI S5 */
+/* The power button (QMP system_powerdown); the ACPI PM device installs
+ * the handler that raises its SCI. */
+void dm_set_powerdown_handler(void (*fn)(void *opaque), void *opaque);
 
 /* ---- Logging ---- */
 enum { DM_LOG_ERR, DM_LOG_WARN, DM_LOG_INFO, DM_LOG_DEBUG };

@@ -1,0 +1,176 @@
+/*
+ * qemu-dm: one device model per guest.
+ *
+ * Start-up: parse the command line, get guest RAM (from hvmd, or our own
+ * in qtest mode), build the PC, connect the test/management channels, let
+ * the guest run, and serve I/O from the glib main loop until the guest
+ * powers off, a signal arrives, or hvmd goes away.
+ */
+#include <errno.h>
+#include <glib-unix.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm/dm-internal.h"
+#include "dm/options.h"
+
+GMainLoop *dm_main_loop;
+const struct dm_machine_backend *dm_machine_backend;
+static int dm_exit_status;
+static bool dm_quitting;
+static int dm_log_max = DM_LOG_INFO;
+
+void dm_log(int level, const char *fmt, ...)
+{
+	static const char *const tag[] = { "error: ", "warning: ", "", "" };
+	va_list ap;
+
+	if (level > dm_log_max)
+		return;
+	fprintf(stderr, "qemu-dm: %s", tag[level & 3]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void dm_quit(int status)
+{
+	if (!dm_quitting)
+		dm_exit_status = status;
+	dm_quitting = true;
+	if (dm_main_loop)
+		g_main_loop_quit(dm_main_loop);
+}
+
+/* ---- reset and power ---- */
+
+struct reset_entry {
+	void (*fn)(void *opaque);
+	void *opaque;
+};
+static GArray *reset_list;
+
+void dm_register_reset(void (*fn)(void *opaque), void *opaque)
+{
+	struct reset_entry e = { fn, opaque };
+
+	if (!reset_list)
+		reset_list = g_array_new(FALSE, FALSE, sizeof(e));
+	g_array_append_val(reset_list, e);
+}
+
+void dm_machine_reset(void)
+{
+	if (!reset_list)
+		return;
+	for (guint i = reset_list->len; i-- > 0;) {
+		struct reset_entry *e = &g_array_index(reset_list,
+						       struct reset_entry, i);
+		e->fn(e->opaque);
+	}
+}
+
+void dm_request_reset(void)
+{
+	if (dm_cfg.no_reboot) {
+		dm_log(DM_LOG_INFO, "guest reset; exiting (-no-reboot)");
+		qmp_event("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-reset\"}");
+		dm_quit(0);
+		return;
+	}
+	dm_machine_reset();
+	if (dm_machine_backend && dm_machine_backend->reset)
+		dm_machine_backend->reset();
+	qmp_event("RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
+}
+
+void dm_request_poweroff(void)
+{
+	dm_log(DM_LOG_INFO, "guest powered off");
+	qmp_event("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+	if (dm_machine_backend && dm_machine_backend->poweroff)
+		dm_machine_backend->poweroff();
+	dm_quit(0);
+}
+
+static gboolean on_signal(gpointer data)
+{
+	(void)data;
+	qmp_event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-signal\"}");
+	dm_quit(0);
+	return G_SOURCE_CONTINUE;
+}
+
+static void write_pidfile(void)
+{
+	FILE *f;
+
+	if (!dm_cfg.pidfile)
+		return;
+	f = fopen(dm_cfg.pidfile, "w");
+	if (!f) {
+		dm_log(DM_LOG_ERR, "-pidfile %s: %s", dm_cfg.pidfile,
+		       strerror(errno));
+		exit(1);
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (getenv("QEMU_DM_DEBUG"))
+		dm_log_max = DM_LOG_DEBUG;
+	dm_parse_options(argc, argv);
+	io_init();
+	if (dm_cfg.daemonize && daemon(0, 1) < 0) {
+		dm_log(DM_LOG_ERR, "-daemonize: %s", strerror(errno));
+		return 1;
+	}
+	write_pidfile();
+	dm_main_loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_signal, NULL);
+	g_unix_signal_add(SIGINT, on_signal, NULL);
+	g_unix_signal_add(SIGHUP, on_signal, NULL);
+
+	if (dm_cfg.accel == DM_ACCEL_QTEST) {
+		dm_clock_init(true);
+		ret = guest_ram_init_local(dm_cfg.ram_bytes);
+		if (ret < 0) {
+			dm_log(DM_LOG_ERR, "cannot allocate %llu MiB of guest "
+			       "RAM: %s", (unsigned long long)(dm_cfg.ram_bytes >> 20),
+			       strerror(-ret));
+			return 1;
+		}
+	} else {
+		dm_clock_init(false);
+		if (ioreq_client_init() < 0)
+			return 1;
+	}
+	if (machine_pc_init() < 0)
+		goto fail;
+	if (qmp_init() < 0)
+		goto fail;
+	if (dm_cfg.accel == DM_ACCEL_QTEST &&
+	    qtest_init(dm_cfg.qtest, dm_cfg.qtest_log) < 0)
+		goto fail;
+	if (dm_cfg.accel != DM_ACCEL_QTEST && ioreq_client_start() < 0)
+		goto fail;
+	if (!dm_quitting)
+		g_main_loop_run(dm_main_loop);
+	if (dm_cfg.accel != DM_ACCEL_QTEST)
+		ioreq_client_fini();
+	if (dm_cfg.pidfile)
+		unlink(dm_cfg.pidfile);
+	return dm_exit_status;
+fail:
+	if (dm_cfg.accel != DM_ACCEL_QTEST)
+		ioreq_client_fini();
+	return 1;
+}
