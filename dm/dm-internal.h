@@ -124,5 +124,8 @@ void qmp_event(const char *name, const char *data_json);
 int ioreq_client_init(void);   /* attach: RAM and ioreq pages */
 int ioreq_client_start(void);  /* serve ioreqs, unpause the guest */
 void ioreq_client_fini(void);
+struct hvctl_vcpu_regs;
+/* Set a vCPU's registers before the guest starts (direct kernel boot). */
+int dm_set_vcpu_regs(const struct hvctl_vcpu_regs *regs);
 
 #endif

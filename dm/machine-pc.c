@@ -38,6 +38,62 @@ static int machine_fw_cfg(void)
 	return fw_cfg_add_file("etc/e820", e820, n * sizeof(e820[0]));
 }
 
+/*
+ * The firmware image: mapped read-only just below 4 GiB, where the CPU
+ * starts, and its last 128 KiB copied into RAM at 0xe0000 (the legacy
+ * BIOS area), again on every reset since the BIOS writes to that copy.
+ */
+static uint8_t *bios_image;
+static size_t bios_size;
+
+static void bios_copy_low(void *opaque)
+{
+	size_t n = bios_size < (128u << 10) ? bios_size : (128u << 10);
+
+	(void)opaque;
+	if (guest_mem_write(0x100000 - n, bios_image + bios_size - n, n) < 0)
+		dm_log(DM_LOG_ERR, "no RAM for the BIOS copy below 1 MiB");
+}
+
+static int machine_bios(void)
+{
+	const char *path = dm_cfg.bios;
+	struct dm_mem *m;
+	gchar *data;
+	gsize len;
+	GError *err = NULL;
+
+	if (!path) {
+		if (dm_cfg.accel == DM_ACCEL_QTEST)
+			return 0;
+		path = "/usr/share/seabios/bios-256k.bin";
+	}
+	if (!g_file_get_contents(path, &data, &len, &err)) {
+		dm_log(DM_LOG_ERR, "-bios %s: %s", path, err->message);
+		g_error_free(err);
+		return -1;
+	}
+	if (len == 0 || len > HVM_BIOS_MAX_SIZE || (len & 0xfff)) {
+		dm_log(DM_LOG_ERR, "-bios %s: %zu bytes; a firmware image is a "
+		       "multiple of 4 KiB up to 16 MiB", path, (size_t)len);
+		g_free(data);
+		return -1;
+	}
+	m = dm_mem_alloc("bios", len);
+	if (!m) {
+		g_free(data);
+		return -1;
+	}
+	memcpy(dm_mem_host(m), data, len);
+	bios_image = (uint8_t *)data;
+	bios_size = len;
+	if (dm_mem_map(m, HVM_4G - len, true, false) < 0)
+		return -1;
+	bios_copy_low(NULL);
+	dm_register_reset(bios_copy_low, NULL);
+	return 0;
+}
+
 static int machine_devices(void)
 {
 	for (unsigned i = 0; i < dm_cfg.ndevices; i++) {
@@ -59,7 +115,7 @@ static int machine_devices(void)
 int machine_pc_init(void)
 {
 	pci_cfg_ports_init();
-	if (machine_fw_cfg() < 0)
+	if (machine_fw_cfg() < 0 || machine_bios() < 0)
 		return -1;
 	return machine_devices();
 }

@@ -30,7 +30,10 @@ struct mem_region {
 	bool     in_use;
 };
 
-#define HV_MAX_REGIONS (2 + HVCTL_MEM_SLOTS)
+/* Guest RAM is three regions (below the VGA hole at 0xa0000, from 0xc0000
+ * to the PCI hole, above 4 GiB), then one per device-model slot. */
+#define HV_RAM_REGIONS 3
+#define HV_MAX_REGIONS (HV_RAM_REGIONS + HVCTL_MEM_SLOTS)
 
 /* Architectural register state, the same layout as the control message. */
 typedef struct hvctl_vcpu_regs vcpu_regs_t;
@@ -79,6 +82,9 @@ struct cpu_backend {
 	/* Domain-wide set-up once guest RAM exists (KVM: VM fd, irqchip). */
 	int  (*domain_init)(struct domain *d);
 	void (*domain_fini)(struct domain *d);
+	/* System reset of domain-wide state (interrupt controllers, timers);
+	 * the vCPUs are reset one by one with vcpu_reset.  May be NULL. */
+	int  (*domain_reset)(struct domain *d);
 	int  (*map_region)(struct domain *d, struct mem_region *r);
 	void (*unmap_region)(struct domain *d, struct mem_region *r);
 	/* Fill bitmap (one bit per page) and clear the log. */

@@ -10,11 +10,14 @@
  *   port 0xec  4 bytes  read: FNV-1a hash of the log
  *   port 0x4e0 1 byte   write: bits 0-5 GSI, bit 7 level, bit 6 pulse
  *   port 0x4e1 1 byte   write: 0 power off, 1 reset
+ *   port 0x4e2 1 byte   write: a character to qemu-dm's standard output
+ *                       (guest programs print their PASS/FAIL lines here)
  *   port 0x4e4 4 bytes  buffered: writes should be 1, 2, 3 ... in order
  *   port 0x4e8 4 bytes  read: buffered writes received
  *   port 0x4ec 4 bytes  read: buffered writes that arrived out of order
  *   MMIO 0xfeb00000, 4 KiB: scratch memory, any width up to 8 bytes
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +116,10 @@ static void td_ctl_write(void *opaque, uint64_t off, uint64_t v,
 			dm_request_poweroff();
 		else if (v == 1)
 			dm_request_reset();
+	} else if (off == 2 && size == 1) {
+		putchar((int)(v & 0xff));
+		if (v == '\n')
+			fflush(stdout);
 	}
 }
 
@@ -196,7 +203,7 @@ int testdev_init(void)
 		return -1;
 	if (!io_region_add(IO_SPACE_PIO, 0xe0, 16, &td_pio_ops, NULL,
 			   "testdev", 0) ||
-	    !io_region_add(IO_SPACE_PIO, 0x4e0, 2, &td_ctl_ops, NULL,
+	    !io_region_add(IO_SPACE_PIO, 0x4e0, 3, &td_ctl_ops, NULL,
 			   "testdev-ctl", 0) ||
 	    !io_region_add(IO_SPACE_PIO, 0x4e4, 4, &td_buf_ops, NULL,
 			   "testdev-buffered", IO_REGION_BUFFERED) ||

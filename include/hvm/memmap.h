@@ -14,6 +14,9 @@
  * machine does for guests too big to fit under 3.5 GiB. */
 #define HVM_PCI_HOLE_START 0xc0000000ull
 #define HVM_LOWMEM_MAX     0xe0000000ull
+/* The legacy VGA window: never RAM, so VGA can claim it as MMIO. */
+#define HVM_VGA_HOLE_START 0xa0000ull
+#define HVM_VGA_HOLE_END   0xc0000ull
 #define HVM_IOAPIC_BASE    0xfec00000ull
 #define HVM_LAPIC_BASE     0xfee00000ull
 #define HVM_BIOS_MAX_SIZE  (16u << 20)

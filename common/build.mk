@@ -1,0 +1,1 @@
+COMMON_OBJS += common/hvctl-client.o

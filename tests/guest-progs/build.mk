@@ -1,0 +1,12 @@
+# Guest programs: tiny firmware images assembled with the system's gcc and
+# binutils (no external assembler), loaded with qemu-dm -bios.
+GUEST_PROGS := tests/guest-progs/iotest.bin tests/guest-progs/spin.bin
+EXTRA_TARGETS += $(GUEST_PROGS)
+CLEAN_FILES += $(GUEST_PROGS) $(GUEST_PROGS:.bin=.elf) $(GUEST_PROGS:.bin=.o)
+
+tests/guest-progs/%.o: tests/guest-progs/%.S
+	$(CC) -m32 -c -o $@ $<
+
+tests/guest-progs/%.bin: tests/guest-progs/%.o tests/guest-progs/image.ld
+	ld -m elf_i386 -T tests/guest-progs/image.ld -o $(@:.bin=.elf) $<
+	objcopy -O binary $(@:.bin=.elf) $@

@@ -1,0 +1,380 @@
+/*
+ * hvmd and the ioreq path, end to end:
+ *  - the control protocol refuses short, oversized and malformed messages
+ *    and hvmd keeps serving (no /dev/kvm needed);
+ *  - guest programs on the KVM backend exercise port, string, MMIO,
+ *    interrupt and buffered I/O against hvm-testdev (their PASS/FAIL
+ *    lines are relayed);
+ *  - kill -9 of qemu-dm leaves hvmd up and the domain gone; kill -9 of
+ *    hvmd makes qemu-dm exit with a clear message.
+ * Each run uses a private socket directory, so it never meets a real hvmd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hvm/hvctl-client.h"
+#include "hvm/ioreq.h"
+#include "tests/testlib.h"
+
+static char *dir;
+static char *sock;
+
+static bool kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm;
+
+	if (fd < 0)
+		return false;
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	close(fd);
+	if (vm < 0)
+		return false;
+	close(vm);
+	return true;
+}
+
+static pid_t start_hvmd(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		execl("bin/hvmd", "hvmd", "--socket-dir", dir, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		struct hvctl_conn *c;
+
+		if (hvctl_connect(&c, sock) == 0) {
+			hvctl_close(c);
+			return pid;
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static bool alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Send raw bytes (+ optional fd) on a fresh connection; return the reply
+ * status, or 1 when no well-formed reply came. */
+static int raw_exchange(const void *msg, size_t len, int fd_to_pass)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct hvctl_hdr rh;
+	struct timeval tv = { 5, 0 };
+	ssize_t n;
+
+	g_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path));
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		return 1;
+	}
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd_to_pass >= 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = sizeof(cbuf.b);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd_to_pass, sizeof(int));
+	}
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0) {
+		close(s);
+		return 1;
+	}
+	n = recv(s, &rh, sizeof(rh), 0);
+	close(s);
+	if (n != sizeof(rh) || rh.magic != HVCTL_MAGIC || rh.type != HVCTL_REPLY)
+		return 1;
+	return rh.status;
+}
+
+static void hdr(uint8_t *buf, uint16_t type, uint32_t len)
+{
+	struct hvctl_hdr h = {
+		.magic = HVCTL_MAGIC, .version = HVCTL_VERSION, .type = type,
+		.len = len, .seq = 42,
+	};
+
+	memcpy(buf, &h, sizeof(h));
+}
+
+static int list_count(void)
+{
+	struct hvctl_conn *c;
+	uint8_t buf[HVCTL_MAX_MSG];
+	uint32_t len = sizeof(buf);
+	int ret;
+
+	if (hvctl_connect(&c, sock) < 0)
+		return -1;
+	ret = hvctl_call(c, HVCTL_DOMAIN_LIST, NULL, 0, NULL, 0, buf, &len,
+			 NULL, NULL);
+	hvctl_close(c);
+	if (ret < 0 || len < sizeof(struct hvctl_list_reply))
+		return -1;
+	return (int)((struct hvctl_list_reply *)buf)->count;
+}
+
+static void test_validation(pid_t hvmd)
+{
+	uint8_t buf[9000];
+	struct hvctl_create cr;
+	int st, devnull;
+
+	memset(buf, 0, sizeof(buf));
+	st = raw_exchange(buf, 3, -1);
+	test_check("control/short-message-refused", st == -EPROTO, "status %d",
+		   st);
+	hdr(buf, HVCTL_DOMAIN_LIST, 0);
+	((struct hvctl_hdr *)buf)->magic = 0xdeadbeef;
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr), -1);
+	test_check("control/bad-magic-refused", st == -EPROTO, "status %d", st);
+	hdr(buf, HVCTL_DOMAIN_LIST, 8000);
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr) + 8000, -1);
+	test_check("control/oversized-message-refused", st == -EMSGSIZE,
+		   "status %d", st);
+	hdr(buf, HVCTL_DOMAIN_CREATE, 10);
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr) + 10, -1);
+	test_check("control/wrong-body-size-refused", st == -EMSGSIZE,
+		   "status %d", st);
+	hdr(buf, HVCTL_DOMAIN_LIST, 4);
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr), -1);
+	test_check("control/length-mismatch-refused", st == -EMSGSIZE,
+		   "status %d", st);
+	hdr(buf, 999, 0);
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr), -1);
+	test_check("control/unknown-type-refused", st == -EOPNOTSUPP,
+		   "status %d", st);
+	hdr(buf, HVCTL_REPLY, 0);
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr), -1);
+	test_check("control/reply-as-request-refused", st == -EOPNOTSUPP,
+		   "status %d", st);
+
+	struct { const char *name; uint64_t mem; uint32_t vcpus, accel;
+		 bool unterminated; } bad[] = {
+		{ "control/create-zero-vcpus", 64 << 20, 0, 0, false },
+		{ "control/create-too-many-vcpus", 64 << 20, 65, 0, false },
+		{ "control/create-zero-memory", 0, 1, 0, false },
+		{ "control/create-unaligned-memory", (64 << 20) + 1, 1, 0, false },
+		{ "control/create-huge-memory", 1ull << 50, 1, 0, false },
+		{ "control/create-bad-accel", 64 << 20, 1, 77, false },
+		{ "control/create-unterminated-name", 64 << 20, 1, 0, true },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		memset(&cr, 0, sizeof(cr));
+		cr.mem_bytes = bad[i].mem;
+		cr.vcpus = bad[i].vcpus;
+		cr.accel = bad[i].accel;
+		if (bad[i].unterminated)
+			memset(cr.name, 'x', sizeof(cr.name));
+		hdr(buf, HVCTL_DOMAIN_CREATE, sizeof(cr));
+		memcpy(buf + sizeof(struct hvctl_hdr), &cr, sizeof(cr));
+		st = raw_exchange(buf, sizeof(struct hvctl_hdr) + sizeof(cr), -1);
+		test_check(bad[i].name, st == -EINVAL || st == -ENOMEM,
+			   "status %d", st);
+	}
+
+	struct hvctl_domid di = { 12345, 0 };
+	hdr(buf, HVCTL_DOMAIN_DESTROY, sizeof(di));
+	memcpy(buf + sizeof(struct hvctl_hdr), &di, sizeof(di));
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr) + sizeof(di), -1);
+	test_check("control/unknown-domain", st == -ESRCH, "status %d", st);
+
+	devnull = open("/dev/null", O_RDONLY);
+	hdr(buf, HVCTL_DOMAIN_LIST, 0);
+	st = raw_exchange(buf, sizeof(struct hvctl_hdr), devnull);
+	close(devnull);
+	test_check("control/unexpected-fd-refused", st == -EBADF, "status %d",
+		   st);
+
+	/* Random garbage with a valid header shape, and without. */
+	GRand *r = g_rand_new_with_seed(1234);
+	for (int i = 0; i < 300; i++) {
+		size_t len = (size_t)g_rand_int_range(r, 0, 600);
+
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)g_rand_int(r);
+		if (i & 1 && len >= sizeof(struct hvctl_hdr))
+			hdr(buf, (uint16_t)g_rand_int_range(r, 0, HVCTL_TYPE_MAX + 2),
+			    (uint32_t)(len - sizeof(struct hvctl_hdr)));
+		raw_exchange(buf, len ? len : 1, -1);
+	}
+	g_rand_free(r);
+	test_check("control/survives-garbage", alive(hvmd) && list_count() == 0,
+		   "hvmd died or lists domains");
+}
+
+/* Run qemu-dm to completion; relays the guest's PASS/FAIL lines. */
+static int run_guest(const char *prog, char **err_out)
+{
+	char *argv[] = { "timeout", "300", "bin/qemu-dm", "-accel", "kvm",
+			 "-m", "64", "-bios", (char *)prog, "-device",
+			 "hvm-testdev", "-display", "none", NULL };
+	char *out = NULL, *err = NULL;
+	int st = -1;
+	GError *e = NULL;
+
+	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			  &out, &err, &st, &e)) {
+		fprintf(stderr, "spawn: %s\n", e->message);
+		g_error_free(e);
+		return -1;
+	}
+	for (char **l = g_strsplit(out, "\n", 0), **p = l; *p; p++) {
+		if (!strncmp(*p, "PASS: ", 6) || !strncmp(*p, "FAIL: ", 6))
+			printf("%s\n", *p);
+		if (!p[1])
+			g_strfreev(l);
+	}
+	fflush(stdout);
+	g_free(out);
+	if (err_out)
+		*err_out = err;
+	else
+		g_free(err);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static pid_t spawn_dm(const char *prog, int *err_fd)
+{
+	char *argv[] = { "bin/qemu-dm", "-accel", "kvm", "-m", "64", "-bios",
+			 (char *)prog, "-device", "hvm-testdev", "-display",
+			 "none", NULL };
+	GPid pid;
+	GError *e = NULL;
+
+	if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+				      NULL, NULL, &pid, NULL, NULL, err_fd, &e)) {
+		g_error_free(e);
+		return -1;
+	}
+	return pid;
+}
+
+static int wait_status(pid_t pid, int timeout_ms)
+{
+	int st;
+
+	for (int t = 0; t < timeout_ms; t += 10) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static int wait_domains(int want, int timeout_ms)
+{
+	int n = -1;
+
+	for (int t = 0; t < timeout_ms; t += 20) {
+		n = list_count();
+		if (n == want)
+			break;
+		usleep(20000);
+	}
+	return n;
+}
+
+static void test_kvm(pid_t *hvmd)
+{
+	char *err = NULL;
+	int st, n, err_fd;
+	pid_t dm;
+
+	st = run_guest("tests/guest-progs/iotest.bin", &err);
+	test_check("kvm/iotest-powers-off-status-0", st == 0, "status %d: %s",
+		   st, err ? err : "");
+	g_free(err);
+	n = wait_domains(0, 5000);
+	test_check("kvm/no-domain-left-after-exit", n == 0, "%d domains", n);
+
+	/* kill -9 of the device model while its guest does I/O */
+	dm = spawn_dm("tests/guest-progs/spin.bin", &err_fd);
+	n = wait_domains(1, 10000);
+	usleep(200000);
+	kill(dm, SIGKILL);
+	waitpid(dm, NULL, 0);
+	close(err_fd);
+	n = wait_domains(0, 10000);
+	test_check("kvm/dm-killed-domain-destroyed", n == 0 && alive(*hvmd),
+		   "%d domains, hvmd %s", n, alive(*hvmd) ? "up" : "dead");
+
+	/* kill -9 of hvmd under a running device model */
+	dm = spawn_dm("tests/guest-progs/spin.bin", &err_fd);
+	wait_domains(1, 10000);
+	usleep(200000);
+	kill(*hvmd, SIGKILL);
+	waitpid(*hvmd, NULL, 0);
+	st = wait_status(dm, 20000);
+	char msg[512] = "";
+	ssize_t k = read(err_fd, msg, sizeof(msg) - 1);
+	msg[k > 0 ? k : 0] = '\0';
+	close(err_fd);
+	test_check("kvm/hvmd-killed-dm-exits-clearly",
+		   st == 1 && strstr(msg, "lost the connection to hvmd"),
+		   "status %d, stderr '%s'", st, msg);
+	*hvmd = start_hvmd();
+}
+
+int main(void)
+{
+	pid_t hvmd;
+
+	dir = g_dir_make_tmp("hvmd-test-XXXXXX", NULL);
+	sock = g_build_filename(dir, HVCTL_SOCKET_NAME, NULL);
+	setenv("HVMD_DIR", dir, 1);
+	hvmd = start_hvmd();
+	if (hvmd < 0) {
+		test_fail("hvmd/start", "hvmd did not come up");
+		return 1;
+	}
+	test_validation(hvmd);
+	if (kvm_usable())
+		test_kvm(&hvmd);
+	else
+		test_skip("kvm/guest-programs", "/dev/kvm is missing or unusable");
+	if (hvmd > 0) {
+		kill(hvmd, SIGTERM);
+		test_check("hvmd/sigterm-exits", wait_status(hvmd, 10000) == 0,
+			   "hvmd did not exit cleanly");
+	}
+	unlink(sock);
+	char *lock = g_build_filename(dir, "hvmd.lock", NULL);
+	unlink(lock);
+	g_free(lock);
+	rmdir(dir);
+	return test_exit();
+}
