@@ -16,11 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dm/dm-internal.h"
 #include "hvm/hvctl-client.h"
 #include "hvm/ioreq.h"
+
+/* How long the device model keeps spinning after its last request. */
+#define DM_SPIN_NS 50000
 
 static struct hvctl_conn *conn;
 static uint32_t domid;
@@ -188,7 +192,57 @@ static void serve(unsigned vcpu)
 done:
 	shared->data = r.data;
 	__atomic_store_n(&shared->state, STATE_IORESP_READY, __ATOMIC_SEQ_CST);
-	signal_fd(resp_evt[vcpu]);
+	/* A vCPU that is spinning for its answer needs no wake-up. */
+	if (!__atomic_load_n(&ctl->vcpu_polling[vcpu], __ATOMIC_SEQ_CST))
+		signal_fd(resp_evt[vcpu]);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Serve every ready slot; true if there was one. */
+static bool serve_all(void)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < nr_vcpus; i++)
+		if (__atomic_load_n(&slots->vcpu_ioreq[i].state,
+				    __ATOMIC_ACQUIRE) == STATE_IOREQ_READY) {
+			serve(i);
+			any = true;
+		}
+	return any;
+}
+
+/*
+ * After a request, guests tend to send the next one within microseconds
+ * (a driver polling a status register, a string of port writes): spin on
+ * the slots for a while with dm_polling set, so hvmd skips the eventfd and
+ * we skip the trip through poll() and the main loop.  Clearing the flag
+ * and looking once more closes the race with a request posted meanwhile.
+ */
+static void serve_and_spin(void)
+{
+	uint64_t until;
+
+	serve_all();
+	if (hvmd_lost)
+		return;
+	__atomic_store_n(&ctl->dm_polling, 1, __ATOMIC_SEQ_CST);
+	until = now_ns() + DM_SPIN_NS;
+	while (now_ns() < until) {
+		if (serve_all())
+			until = now_ns() + DM_SPIN_NS;
+		else
+			__builtin_ia32_pause();
+	}
+	__atomic_store_n(&ctl->dm_polling, 0, __ATOMIC_SEQ_CST);
+	serve_all();
 }
 
 static gboolean on_request(gint fd, GIOCondition cond, gpointer p)
@@ -196,9 +250,10 @@ static gboolean on_request(gint fd, GIOCondition cond, gpointer p)
 	uint64_t v;
 
 	(void)cond;
+	(void)p;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return G_SOURCE_CONTINUE;
-	serve(GPOINTER_TO_UINT(p));
+	serve_and_spin();
 	return G_SOURCE_CONTINUE;
 }
 

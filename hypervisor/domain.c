@@ -180,6 +180,11 @@ static void *vcpu_thread(void *arg)
 		}
 		pthread_mutex_unlock(&d->run_lock);
 
+		/* A reset asked for while we were busy: every access we had
+		 * in flight has completed by now (vcpu_run returns only
+		 * between instructions), so the new state sticks. */
+		if (atomic_exchange(&v->reset_pending, false))
+			d->be->vcpu_reset(v);
 		ret = d->be->vcpu_run(v, &ex);
 		if (ret < 0 && ex.reason == 0) {
 			ex.reason = VCPU_EXIT_ERROR;
@@ -232,7 +237,18 @@ static void vcpu_kick_all(struct domain *d)
 	}
 }
 
-/* Pause and wait until every vCPU is parked. */
+/* Stop the vCPUs without waiting for them (they may be waiting for the
+ * very device model that asked). */
+static void domain_pause_async(struct domain *d)
+{
+	pthread_mutex_lock(&d->run_lock);
+	d->paused = true;
+	pthread_mutex_unlock(&d->run_lock);
+	vcpu_kick_all(d);
+}
+
+/* Pause and wait until every vCPU is parked or waiting for the device
+ * model (which must stay free to answer: it may be the one asking). */
 int domain_pause(struct domain *d)
 {
 	struct timespec until;
@@ -249,7 +265,8 @@ int domain_pause(struct domain *d)
 		bool all = true;
 
 		for (unsigned i = 0; i < d->nr_vcpus; i++)
-			if (d->vcpus[i]->thread_started && !d->vcpus[i]->parked)
+			if (d->vcpus[i]->thread_started && !d->vcpus[i]->parked &&
+			    !d->vcpus[i]->in_io)
 				all = false;
 		if (all)
 			break;
@@ -277,18 +294,23 @@ int domain_unpause(struct domain *d)
 	return 0;
 }
 
+/*
+ * System reset.  The device model asks for it from inside an I/O access
+ * (0xcf9, the keyboard controller), so nothing here waits for the vCPUs:
+ * each one resets itself before it next runs guest code.
+ */
 int domain_reset(struct domain *d)
 {
 	bool was_running = d->state == HVCTL_STATE_RUNNING;
-	int ret = domain_pause(d);
 
-	if (ret < 0)
-		return ret;
+	domain_pause_async(d);
 	if (d->be->domain_reset)
 		d->be->domain_reset(d);
 	for (unsigned i = 0; i < d->nr_vcpus; i++)
-		d->be->vcpu_reset(d->vcpus[i]);
+		atomic_store(&d->vcpus[i]->reset_pending, true);
+	pthread_mutex_lock(&d->irq_lock);
 	memset(d->irq_seen_level, 0, sizeof(d->irq_seen_level));
+	pthread_mutex_unlock(&d->irq_lock);
 	d->state = HVCTL_STATE_PAUSED;
 	d->reason = HVCTL_SHUTDOWN_NONE;
 	if (was_running)
@@ -300,7 +322,7 @@ void domain_shutdown(struct domain *d, uint32_t reason)
 {
 	if (d->state == HVCTL_STATE_SHUTDOWN)
 		return;
-	domain_pause(d);
+	domain_pause_async(d);
 	d->state = HVCTL_STATE_SHUTDOWN;
 	d->reason = reason;
 	control_notify(d);
@@ -315,6 +337,8 @@ int domain_vcpu_regs(struct domain *d, unsigned vcpu, vcpu_regs_t *regs,
 		return -EINVAL;
 	if (d->state == HVCTL_STATE_RUNNING || !v->parked)
 		return -EBUSY;
+	if (set)
+		atomic_store(&v->reset_pending, false);
 	return set ? d->be->vcpu_set_regs(v, regs) : d->be->vcpu_get_regs(v, regs);
 }
 

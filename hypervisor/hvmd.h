@@ -34,6 +34,8 @@ struct vcpu {
 	void *be;
 	uint8_t *bounce;                /* this vCPU's bounce buffer */
 	atomic_bool parked;
+	atomic_bool in_io;              /* waiting for the device model */
+	atomic_bool reset_pending;      /* reset before running on */
 };
 
 struct domain {

@@ -16,6 +16,9 @@
 
 #include "hypervisor/hvmd.h"
 
+/* How long a vCPU spins for its answer before sleeping. */
+#define IOREQ_SPIN_NS 100000
+
 bool ioreq_claimed(struct domain *d, uint32_t kind, uint64_t addr,
 		   uint32_t *flags)
 {
@@ -155,8 +158,21 @@ int hv_vcpu_io(struct vcpu *v, struct hv_io *io)
 		slot->data = io->data;
 	}
 	drain_fd(v->resp_evt);
+	atomic_store(&v->in_io, true);
 	__atomic_store_n(&slot->state, STATE_IOREQ_READY, __ATOMIC_SEQ_CST);
-	signal_fd(v->req_evt);
+	/* A device model that is spinning on the slots needs no wake-up. */
+	if (!__atomic_load_n(&d->ctl->dm_polling, __ATOMIC_SEQ_CST))
+		signal_fd(v->req_evt);
+
+	/* Spin briefly: most answers come within microseconds, and a sleep
+	 * and wake-up cost more than that.  Then announce that we sleep and
+	 * look once more, so an answer given in between is not missed. */
+	uint64_t spin_until = hv_now_ns() + IOREQ_SPIN_NS;
+	__atomic_store_n(&d->ctl->vcpu_polling[v->id], 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) !=
+	       STATE_IORESP_READY && hv_now_ns() < spin_until && !d->dying)
+		__builtin_ia32_pause();
+	__atomic_store_n(&d->ctl->vcpu_polling[v->id], 0, __ATOMIC_SEQ_CST);
 
 	for (;;) {
 		struct pollfd p[2] = {
@@ -167,8 +183,10 @@ int hv_vcpu_io(struct vcpu *v, struct hv_io *io)
 		st = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
 		if (st == STATE_IORESP_READY)
 			break;
-		if (d->dying)
+		if (d->dying) {
+			atomic_store(&v->in_io, false);
 			return -EINTR;
+		}
 		if (poll(p, 2, 1000) > 0) {
 			if (p[0].revents)
 				drain_fd(v->resp_evt);
@@ -183,6 +201,7 @@ int hv_vcpu_io(struct vcpu *v, struct hv_io *io)
 			io->data = slot->data;
 	}
 	__atomic_store_n(&slot->state, STATE_IOREQ_NONE, __ATOMIC_RELEASE);
+	atomic_store(&v->in_io, false);
 	domain_sync_irqs(d);
 	return 0;
 }

@@ -10,3 +10,13 @@ tests/guest-progs/%.o: tests/guest-progs/%.S
 tests/guest-progs/%.bin: tests/guest-progs/%.o tests/guest-progs/image.ld
 	ld -m elf_i386 -T tests/guest-progs/image.ld -o $(@:.bin=.elf) $<
 	objcopy -O binary $(@:.bin=.elf) $@
+
+# Benchmark programs: bench-<inb|insw>-<iterations>.bin
+BENCH_PROGS := $(foreach m,inb insw,$(foreach n,200 2000 200000,tests/guest-progs/bench-$(m)-$(n).bin))
+EXTRA_TARGETS += $(BENCH_PROGS)
+CLEAN_FILES += $(BENCH_PROGS) $(BENCH_PROGS:.bin=.elf) $(BENCH_PROGS:.bin=.o)
+
+tests/guest-progs/bench-inb-%.o: tests/guest-progs/bench-io.S
+	$(CC) -m32 -c -DMODE=0 -DITER=$* -o $@ $<
+tests/guest-progs/bench-insw-%.o: tests/guest-progs/bench-io.S
+	$(CC) -m32 -c -DMODE=1 -DITER=$* -o $@ $<
