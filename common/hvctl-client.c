@@ -297,6 +297,20 @@ int hvctl_ensure_hvmd(void)
 			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
 		}
+		/* Its log goes to our terminal, if we have one; otherwise to
+		 * a file beside its socket, so that it does not hold open a
+		 * pipe someone is reading our output from. */
+		if (!isatty(STDERR_FILENO)) {
+			char log[PATH_MAX];
+			int fd;
+
+			snprintf(log, sizeof(log), "%s/hvmd.log",
+				 hvctl_socket_dir());
+			mkdir(hvctl_socket_dir(), 0700);
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				  0600);
+			dup2(fd >= 0 ? fd : devnull, STDERR_FILENO);
+		}
 		execlp(path, "hvmd", "--idle-exit", "5", (char *)NULL);
 		_exit(127);
 	}

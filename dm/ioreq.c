@@ -438,7 +438,8 @@ static int create_domain(void)
 	if (ret < 0) {
 		dm_log(DM_LOG_ERR, "hvmd cannot create the domain: %s%s",
 		       strerror(-ret), ret == -ENODEV ?
-		       " (no usable /dev/kvm for -accel kvm)" : "");
+		       " (no usable /dev/kvm for -accel kvm)" : ret == -ENOSYS ?
+		       " (this build has no software CPU for -accel soft)" : "");
 		return ret;
 	}
 	domid = r.domid;

@@ -593,11 +593,36 @@ static void domain_free(struct domain *d)
 	free(d);
 }
 
+/*
+ * -accel auto: KVM when the host runs kernel code natively (probed once),
+ * else the software CPU.  An explicit choice is honoured or refused.
+ */
 const struct cpu_backend *backend_for(uint32_t accel, uint32_t *chosen,
 				      int *err)
 {
-	(void)accel;
-	*chosen = HVCTL_ACCEL_KVM;
+	static int native = -2;
+
+	if (accel == HVCTL_ACCEL_AUTO) {
+		if (native == -2) {
+			native = kvm_probe_native();
+			hvmd_log("KVM %s", native > 0 ? "runs kernel code natively" :
+				 native == 0 ? "emulates kernel code (nested KVM); "
+					       "the software CPU is the default" :
+					       "is not usable");
+		}
+		accel = native > 0 ? HVCTL_ACCEL_KVM : HVCTL_ACCEL_SOFT;
+		if (accel == HVCTL_ACCEL_SOFT && !soft_backend_ptr && native == 0) {
+			hvmd_log("no software CPU in this build: using the "
+				 "slow KVM");
+			accel = HVCTL_ACCEL_KVM;
+		}
+	}
+	*chosen = accel;
+	if (accel == HVCTL_ACCEL_SOFT) {
+		if (!soft_backend_ptr)
+			*err = -ENOSYS;
+		return soft_backend_ptr;
+	}
 	if (access("/dev/kvm", R_OK | W_OK) != 0) {
 		*err = -ENODEV;
 		return NULL;

@@ -117,6 +117,9 @@ void domain_sync_irqs(struct domain *d);
 const struct cpu_backend *backend_for(uint32_t accel, uint32_t *chosen,
 				      int *err);
 
+/* The software CPU, when it is built in (NULL otherwise). */
+extern const struct cpu_backend *const soft_backend_ptr;
+
 /* control.c: a state change to report to watchers (main thread only). */
 void control_notify(struct domain *d);
 /* From a vCPU thread: ask the main thread to run domain_shutdown. */

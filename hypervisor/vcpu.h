@@ -108,6 +108,9 @@ struct cpu_backend {
 };
 
 extern const struct cpu_backend kvm_backend;
+/* 1 when this host runs guest kernel code natively, 0 when its KVM
+ * emulates it (nested "PVM" KVM), negative errno when KVM is unusable. */
+int kvm_probe_native(void);
 extern const struct cpu_backend soft_backend;
 
 /* ---- What the core offers backends ---- */

@@ -321,6 +321,17 @@ static void test_kvm(pid_t *hvmd)
 	n = wait_domains(0, 5000);
 	test_check("kvm/no-domain-left-after-exit", n == 0, "%d domains", n);
 
+	/* SIGTERM: a clean exit that takes the domain with it */
+	dm = spawn_dm("tests/guest-progs/spin.bin", &err_fd);
+	wait_domains(1, 10000);
+	usleep(200000);
+	kill(dm, SIGTERM);
+	st = wait_status(dm, 10000);
+	close(err_fd);
+	n = wait_domains(0, 5000);
+	test_check("kvm/dm-sigterm-exit-0-domain-gone", st == 0 && n == 0,
+		   "status %d, %d domains", st, n);
+
 	/* kill -9 of the device model while its guest does I/O */
 	dm = spawn_dm("tests/guest-progs/spin.bin", &err_fd);
 	n = wait_domains(1, 10000);
