@@ -99,6 +99,9 @@ int dm_irq_level(unsigned gsi);
 extern GMainLoop *dm_main_loop;
 /* Run reset handlers (reverse order of registration). */
 void dm_machine_reset(void);
+/* A full system reset now (QMP system_reset; guests go through
+ * dm_request_reset, which defers to the main loop). */
+void dm_system_reset(void);
 /* Exit the main loop with this status (poweroff, SIGTERM, qtest EOF). */
 void dm_quit(int status);
 /* How machine-level requests leave the dm (hvmd or local). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dm/dm-internal.h"
+#include "dm/linux-boot.h"
 #include "dm/options.h"
 #include "hvm/memmap.h"
 #include "hw/fw_cfg.h"
@@ -117,5 +118,8 @@ int machine_pc_init(void)
 	pci_cfg_ports_init();
 	if (machine_fw_cfg() < 0 || machine_bios() < 0)
 		return -1;
-	return machine_devices();
+	if (machine_devices() < 0)
+		return -1;
+	/* Last: the kernel goes over whatever the devices put in RAM. */
+	return linux_boot_init();
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dm/dm-internal.h"
+#include "dm/linux-boot.h"
 #include "dm/options.h"
 
 GMainLoop *dm_main_loop;
@@ -74,6 +75,30 @@ void dm_machine_reset(void)
 	}
 }
 
+/* The whole machine: vCPUs stopped, devices reset, vCPUs reset, the
+ * kernel reloaded for direct boot, vCPUs started again. */
+static void machine_reset_now(void)
+{
+	bool run = dm_machine_backend && dm_machine_backend->stop;
+
+	if (run)
+		dm_machine_backend->stop();
+	dm_machine_reset();
+	if (dm_machine_backend && dm_machine_backend->reset)
+		dm_machine_backend->reset();
+	linux_boot_cpu_setup();
+	if (run && dm_machine_backend->cont)
+		dm_machine_backend->cont();
+}
+
+static gboolean reset_deferred(gpointer p)
+{
+	(void)p;
+	machine_reset_now();
+	qmp_event("RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
+	return G_SOURCE_REMOVE;
+}
+
 void dm_request_reset(void)
 {
 	if (dm_cfg.no_reboot) {
@@ -82,10 +107,14 @@ void dm_request_reset(void)
 		dm_quit(0);
 		return;
 	}
-	dm_machine_reset();
-	if (dm_machine_backend && dm_machine_backend->reset)
-		dm_machine_backend->reset();
-	qmp_event("RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
+	/* The request comes from inside a guest access the vCPU waits on;
+	 * answer it first, then reset from the main loop. */
+	g_idle_add(reset_deferred, NULL);
+}
+
+void dm_system_reset(void)
+{
+	machine_reset_now();
 }
 
 void dm_request_poweroff(void)
@@ -160,7 +189,8 @@ int main(int argc, char **argv)
 	if (dm_cfg.accel == DM_ACCEL_QTEST &&
 	    qtest_init(dm_cfg.qtest, dm_cfg.qtest_log) < 0)
 		goto fail;
-	if (dm_cfg.accel != DM_ACCEL_QTEST && ioreq_client_start() < 0)
+	if (dm_cfg.accel != DM_ACCEL_QTEST &&
+	    (linux_boot_cpu_setup() < 0 || ioreq_client_start() < 0))
 		goto fail;
 	if (!dm_quitting)
 		g_main_loop_run(dm_main_loop);

@@ -202,9 +202,7 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id)
 		if (strcmp(run_state, "running"))
 			qmp_set_running(true);
 	} else if (!strcmp(cmd, "system_reset")) {
-		dm_machine_reset();
-		if (dm_machine_backend && dm_machine_backend->reset)
-			dm_machine_backend->reset();
+		dm_system_reset();
 		qmp_return(c, NULL, id);
 		qmp_event("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
 		return;

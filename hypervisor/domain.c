@@ -306,8 +306,21 @@ int domain_reset(struct domain *d)
 	domain_pause_async(d);
 	if (d->be->domain_reset)
 		d->be->domain_reset(d);
+	/* Parked vCPUs (a paused domain) are reset right away, so that the
+	 * device model can set registers (direct kernel boot) before it
+	 * unpauses; running ones reset themselves before their next run. */
+	pthread_mutex_lock(&d->run_lock);
+	bool all_parked = true;
 	for (unsigned i = 0; i < d->nr_vcpus; i++)
-		atomic_store(&d->vcpus[i]->reset_pending, true);
+		if (!d->vcpus[i]->parked)
+			all_parked = false;
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		if (all_parked)
+			d->be->vcpu_reset(d->vcpus[i]);
+		else
+			atomic_store(&d->vcpus[i]->reset_pending, true);
+	}
+	pthread_mutex_unlock(&d->run_lock);
 	pthread_mutex_lock(&d->irq_lock);
 	memset(d->irq_seen_level, 0, sizeof(d->irq_seen_level));
 	pthread_mutex_unlock(&d->irq_lock);

@@ -2,6 +2,7 @@
 # bin/qemu-dm in qtest mode (no hypervisor, no /dev/kvm).
 LIBQTEST_OBJS := tests/qtest/libqtest.o
 QTEST_PROGS += tests/qtest/core-test
+QTEST_PROGS += tests/qtest/linux-boot-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)

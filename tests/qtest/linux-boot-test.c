@@ -1,0 +1,104 @@
+/*
+ * Direct Linux boot's loader, checked in qtest mode against a synthetic
+ * bzImage: the protected-mode part at 1 MiB, the zero page (command line,
+ * initrd, e820, loader type), the initrd below initrd_addr_max, and clear
+ * errors for files that are not a bzImage.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tests/qtest/libqtest.h"
+#include "tests/testlib.h"
+
+static char *write_tmp(const char *dir, const char *name, const void *data,
+		       size_t len)
+{
+	char *path = g_build_filename(dir, name, NULL);
+
+	g_file_set_contents(path, data, (gssize)len, NULL);
+	return path;
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+int main(void)
+{
+	char *dir = g_dir_make_tmp("lboot-XXXXXX", NULL);
+	uint8_t img[1024 + 8192], rd[5000], back[64];
+	char *kpath, *rpath, *bad, *args, cmd[512];
+	struct qts *q;
+
+	/* setup_sects = 1: the protected-mode part starts at 1024. */
+	memset(img, 0, sizeof(img));
+	img[0x1f1] = 1;
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x201] = 0x70;               /* header length - 0x202 - 2 */
+	img[0x206] = 0x0f; img[0x207] = 0x02;   /* protocol 2.15 */
+	img[0x211] = 0x01;               /* LOADED_HIGH */
+	put32(img + 0x214, 0x100000);    /* code32_start */
+	put32(img + 0x22c, 0x00ffffff);  /* initrd_addr_max: 16 MiB */
+	put32(img + 0x238, 2048);        /* cmdline_size */
+	for (size_t i = 1024; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 11);
+	for (size_t i = 0; i < sizeof(rd); i++)
+		rd[i] = (uint8_t)(i ^ 0x5a);
+	kpath = write_tmp(dir, "vmlinuz", img, sizeof(img));
+	rpath = write_tmp(dir, "initrd", rd, sizeof(rd));
+	bad = write_tmp(dir, "notakernel", "hello", 5);
+
+	args = g_strdup_printf("-m 64 -kernel %s -initrd %s -append "
+			       "'console=ttyS0 root=/dev/ram0'", kpath, rpath);
+	q = qts_start(args);
+	if (!q) {
+		test_fail("linux-boot/start", "qemu-dm did not start");
+		return 1;
+	}
+	qts_memread(q, 0x100000, back, sizeof(back));
+	test_check("linux-boot/kernel-at-1MiB", !memcmp(back, img + 1024, 64),
+		   "protected-mode part not at 0x100000");
+	test_check("linux-boot/cmdline", qts_readl(q, 0x7000 + 0x228) == 0x20000,
+		   "cmd_line_ptr %#x", qts_readl(q, 0x7000 + 0x228));
+	qts_memread(q, 0x20000, back, 30);
+	test_check("linux-boot/cmdline-text",
+		   !memcmp(back, "console=ttyS0 root=/dev/ram0", 29) && !back[29],
+		   "command line differs");
+	uint32_t rimg = qts_readl(q, 0x7000 + 0x218);
+	uint32_t rsize = qts_readl(q, 0x7000 + 0x21c);
+	test_check("linux-boot/initrd-below-limit",
+		   rsize == sizeof(rd) && rimg + rsize <= 0x1000000 &&
+		   !(rimg & 0xfff), "initrd at %#x size %u", rimg, rsize);
+	qts_memread(q, rimg, back, sizeof(back));
+	test_check("linux-boot/initrd-contents", !memcmp(back, rd, sizeof(back)),
+		   "initrd differs");
+	test_check("linux-boot/loader-type",
+		   qts_readb(q, 0x7000 + 0x210) == 0xff, "type_of_loader");
+	uint8_t ne = qts_readb(q, 0x7000 + 0x1e8);
+	uint64_t ram_top = qts_readq(q, 0x7000 + 0x2d0 + 3 * 20 + 8) + 0x100000;
+	test_check("linux-boot/e820", ne >= 4 && ram_top == 64ull << 20,
+		   "%u entries, RAM to %#llx", ne, (unsigned long long)ram_top);
+	test_check("linux-boot/gdt-boot-cs",
+		   qts_readq(q, 0x6000 + 0x10) == 0x00cf9b000000ffffull,
+		   "no flat code descriptor at 0x10");
+	qts_quit(q);
+
+	snprintf(cmd, sizeof(cmd), "bin/qemu-dm -qtest stdio -kernel %s "
+		 "</dev/null 2>&1", bad);
+	FILE *p = popen(cmd, "r");
+	char line[256] = "";
+	if (p) {
+		if (!fgets(line, sizeof(line), p))
+			line[0] = '\0';
+		int st = pclose(p);
+		test_check("linux-boot/not-a-bzimage",
+			   WEXITSTATUS(st) == 1 && strstr(line, "not a Linux bzImage"),
+			   "status %d: %s", WEXITSTATUS(st), line);
+	}
+	remove(kpath);
+	remove(rpath);
+	remove(bad);
+	rmdir(dir);
+	return test_exit();
+}
