@@ -2,6 +2,7 @@
  * The PC: which devices exist and where.  One line per device; each
  * device's own file knows its registers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm/dm-internal.h"
@@ -30,7 +31,22 @@ static int machine_fw_cfg(void)
 	fw_cfg_add_i16(FW_CFG_NB_CPUS, (uint16_t)dm_cfg.vcpus);
 	fw_cfg_add_i16(FW_CFG_MAX_CPUS, (uint16_t)dm_cfg.vcpus);
 	fw_cfg_add_i16(FW_CFG_NOGRAPHIC, dm_cfg.nographic);
-	fw_cfg_add_i16(FW_CFG_BOOT_MENU, 0);
+	/* -boot menu=on[,splash-time=ms]: SeaBIOS's boot menu and its wait. */
+	char *menu = dm_cfg.boot ? opt_get(dm_cfg.boot, "menu") : NULL;
+	char *splash = dm_cfg.boot ? opt_get(dm_cfg.boot, "splash-time") : NULL;
+	bool menu_on = menu && (!strcmp(menu, "on") || !strcmp(menu, "yes"));
+	fw_cfg_add_i16(FW_CFG_BOOT_MENU, menu_on);
+	if (menu_on && splash) {
+		uint16_t ms = (uint16_t)strtoul(splash, NULL, 10);
+		fw_cfg_add_file("etc/boot-menu-wait", &ms, sizeof(ms));
+	}
+	g_free(menu);
+	g_free(splash);
+	/* With no screen SeaBIOS prints on the serial port instead. */
+	if (dm_cfg.nographic) {
+		uint16_t port = 0x3f8;
+		fw_cfg_add_file("etc/sercon-port", &port, sizeof(port));
+	}
 	e820[n++] = (struct e820_entry){ 0, guest_ram_below_4g(), E820_RAM };
 	if (guest_ram_size() > guest_ram_below_4g())
 		e820[n++] = (struct e820_entry){
