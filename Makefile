@@ -76,4 +76,4 @@ distclean: clean
 	rm -f config.mak config.h
 
 .PHONY: all check bench install clean distclean
--include $(ALL_OBJS:.o=.d)
+-include $(wildcard */*.d */*/*.d */*/*/*.d)

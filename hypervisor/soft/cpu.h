@@ -1,0 +1,192 @@
+/*
+ * The software x86 CPU: an interpreter of the x86-64 instruction set with
+ * real, protected, long and compatibility modes and paging.
+ *
+ * The interpreter knows nothing of hvmd: it reaches memory, ports, MSRs
+ * it does not own and interrupts through struct x86_bus, so tests can run
+ * it against a flat array.  One struct x86 is one logical CPU; nothing in
+ * it is shared between CPUs.
+ */
+#ifndef SOFT_CPU_H
+#define SOFT_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI };
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
+
+/* RFLAGS */
+#define F_CF   0x0001u
+#define F_PF   0x0004u
+#define F_AF   0x0010u
+#define F_ZF   0x0040u
+#define F_SF   0x0080u
+#define F_TF   0x0100u
+#define F_IF   0x0200u
+#define F_DF   0x0400u
+#define F_OF   0x0800u
+#define F_IOPL 0x3000u
+#define F_NT   0x4000u
+#define F_RF   0x10000u
+#define F_VM   0x20000u
+#define F_AC   0x40000u
+#define F_VIF  0x80000u
+#define F_VIP  0x100000u
+#define F_ID   0x200000u
+#define F_ARITH (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+#define CR0_PE 0x1u
+#define CR0_MP 0x2u
+#define CR0_EM 0x4u
+#define CR0_TS 0x8u
+#define CR0_ET 0x10u
+#define CR0_NE 0x20u
+#define CR0_WP 0x10000u
+#define CR0_AM 0x40000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
+#define CR4_VME 0x1u
+#define CR4_PVI 0x2u
+#define CR4_TSD 0x4u
+#define CR4_DE  0x8u
+#define CR4_PSE 0x10u
+#define CR4_PAE 0x20u
+#define CR4_MCE 0x40u
+#define CR4_PGE 0x80u
+#define CR4_PCE 0x100u
+#define CR4_OSFXSR 0x200u
+#define CR4_OSXMMEXCPT 0x400u
+#define CR4_UMIP 0x800u
+#define CR4_FSGSBASE 0x10000u
+#define CR4_PCIDE 0x20000u
+#define CR4_SMEP 0x100000u
+#define CR4_SMAP 0x200000u
+
+#define EFER_SCE 0x1u
+#define EFER_LME 0x100u
+#define EFER_LMA 0x400u
+#define EFER_NXE 0x800u
+
+/* Exception vectors */
+enum {
+	X86_DE = 0, X86_DB = 1, X86_NMI = 2, X86_BP = 3, X86_OF = 4,
+	X86_BR = 5, X86_UD = 6, X86_NM = 7, X86_DF = 8, X86_TS = 10,
+	X86_NP = 11, X86_SS = 12, X86_GP = 13, X86_PF = 14, X86_MF = 16,
+	X86_AC = 17, X86_MC = 18, X86_XM = 19,
+};
+
+/* Segment register with its hidden descriptor cache.  attr uses the VMX
+ * access-rights layout: type[3:0] s[4] dpl[6:5] p[7] avl[12] l[13] db[14]
+ * g[15]; the limit is the expanded byte limit. */
+struct x86_seg {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t sel;
+	uint16_t attr;
+};
+
+#define SEG_P   0x80u
+#define SEG_S   0x10u
+#define SEG_L   0x2000u
+#define SEG_DB  0x4000u
+#define SEG_G   0x8000u
+#define SEG_DPL(a) (((a) >> 5) & 3)
+
+/*
+ * What the CPU needs from its surroundings.  ram() returns a host pointer
+ * to guest-physical memory and how many bytes from it are contiguous (NULL
+ * for MMIO); ro says writes must be dropped.  The I/O calls return 0, or
+ * nonzero to abandon the instruction (x86_step returns X86_EXIT_IO_ABORT
+ * and the instruction is re-run later).
+ */
+struct x86_bus {
+	void *opaque;
+	uint8_t *(*ram)(void *opaque, uint64_t gpa, uint64_t *avail,
+			bool *ro);
+	int (*mmio)(void *opaque, uint64_t gpa, unsigned size, bool write,
+		    uint64_t *val);
+	int (*pio)(void *opaque, uint16_t port, unsigned size, bool write,
+		   uint64_t *val);
+	/* REP INS/OUTS in one go (NULL: element by element through pio).
+	 * Elements at guest-physical gpa, count of them, descending if df;
+	 * never crossing a page.  Returns 0 or nonzero as pio. */
+	int (*pio_string)(void *opaque, uint16_t port, unsigned size,
+			  bool write, uint64_t gpa, uint32_t count, bool df);
+	/* MSRs the CPU does not keep itself (the APIC's).  False: #GP. */
+	bool (*msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
+	uint64_t (*tsc)(void *opaque);
+	/* Guest-caused oddities, already rate-limited by the CPU. */
+	void (*log)(void *opaque, const char *msg);
+	/* Optional: told of every exception before it is delivered; when
+	 * it returns true the exception is not delivered and x86_step
+	 * returns X86_EXIT_EXCEPTION (tests use this). */
+	bool (*exception)(void *opaque, int vector, uint32_t error);
+};
+
+struct x86 {
+	uint64_t r[16];
+	uint64_t rip;
+	uint64_t flags;
+	struct x86_seg seg[6], ldtr, tr;
+	uint64_t gdt_base, idt_base;
+	uint32_t gdt_limit, idt_limit;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t dr[8];
+
+	/* MSRs kept here */
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
+	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16], misc_enable;
+	uint64_t tsc_offset;
+	uint16_t fpu_cw, fpu_sw;        /* x87 control/status (part 1) */
+
+	unsigned cpl;
+	bool halted;
+	bool a20;               /* A20 gate enabled (unmasked) */
+	bool nmi_blocked;
+	/* Interrupts are inhibited after STI and MOV SS/POP SS for one
+	 * instruction: the rip at which the inhibition ends. */
+	uint64_t shadow_rip;
+	bool shadow;
+
+	const struct x86_bus *bus;
+	unsigned cpu_id;
+
+	/* ---- per-instruction state (the decoder's) ---- */
+	jmp_buf fault;
+	uint64_t insn_rip;      /* start of the current instruction */
+	int fault_vector;       /* exception being raised */
+	int fault_vector_prev;  /* exception being delivered when it was */
+	unsigned fault_depth;   /* nesting for #DF / triple fault */
+	bool io_abort;
+	uint8_t unimpl_logged[512]; /* one log per unimplemented opcode */
+};
+
+enum x86_exit {
+	X86_EXIT_NONE = 0,      /* executed an instruction */
+	X86_EXIT_HLT,           /* halted, waiting for an interrupt */
+	X86_EXIT_SHUTDOWN,      /* triple fault */
+	X86_EXIT_IO_ABORT,      /* an I/O callback asked to stop; re-run */
+	X86_EXIT_EXCEPTION,     /* bus->exception claimed an exception */
+};
+
+/* Power-on state (the BSP at f000:fff0; APs too: the caller keeps them
+ * waiting for SIPI). */
+void x86_reset(struct x86 *c);
+/* Execute one instruction. */
+enum x86_exit x86_step(struct x86 *c);
+/* Can an external interrupt be taken now (IF set, no shadow)? */
+bool x86_interruptible(const struct x86 *c);
+/* Deliver an external interrupt / NMI (the caller checked it may). */
+enum x86_exit x86_interrupt(struct x86 *c, unsigned vector);
+enum x86_exit x86_nmi(struct x86 *c);
+/* Start an AP at vector << 12 in real mode (SIPI). */
+void x86_sipi(struct x86 *c, unsigned vector);
+/* Recompute derived state after the registers were set from outside. */
+void x86_state_changed(struct x86 *c);
+
+#endif

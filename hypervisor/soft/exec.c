@@ -1,0 +1,1531 @@
+/*
+ * The instruction interpreter: decode one instruction (prefixes, opcode,
+ * ModRM/SIB, displacement, immediate) into struct insn, then execute it.
+ * System instructions (segment loads, far transfers, interrupts, control
+ * registers, MSRs) are in system.c; flag arithmetic in alu.h; string
+ * instructions in string.c.
+ *
+ * To add an instruction: find its opcode's case in exec_onebyte() or
+ * exec_twobyte(); operands come from the decoded insn (E = the ModRM r/m
+ * operand, G = the ModRM reg operand, imm); read memory before writing
+ * any register so that a fault leaves the CPU as it was.
+ */
+#include <string.h>
+
+#include "hypervisor/soft/alu.h"
+#include "hypervisor/soft/exec.h"
+
+/* ---- registers ---- */
+
+uint64_t reg_get(struct x86 *c, const struct insn *i, unsigned r,
+		 unsigned size)
+{
+	if (size == 1) {
+		if (r >= 4 && r < 8 && !i->rex_present)
+			return (c->r[r - 4] >> 8) & 0xff;
+		return c->r[r] & 0xff;
+	}
+	return c->r[r] & szmask(size);
+}
+
+void reg_set(struct x86 *c, const struct insn *i, unsigned r, unsigned size,
+	     uint64_t v)
+{
+	switch (size) {
+	case 1:
+		if (r >= 4 && r < 8 && !i->rex_present)
+			c->r[r - 4] = (c->r[r - 4] & ~0xff00ull) |
+				      ((v & 0xff) << 8);
+		else
+			c->r[r] = (c->r[r] & ~0xffull) | (v & 0xff);
+		break;
+	case 2:
+		c->r[r] = (c->r[r] & ~0xffffull) | (v & 0xffff);
+		break;
+	case 4:
+		c->r[r] = v & 0xffffffffull;    /* zero-extends in 64-bit */
+		break;
+	default:
+		c->r[r] = v;
+	}
+}
+
+/* ---- fetch ---- */
+
+static uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned k = 0; k < size; k++) {
+		if (i->len >= 15)
+			x86_raise(c, X86_GP, 0);
+		v |= (uint64_t)x86_fetch8(c, c->rip + i->len) << (8 * k);
+		i->len++;
+	}
+	return v;
+}
+
+/* ---- decode ---- */
+
+static void decode_modrm16(struct x86 *c, struct insn *i)
+{
+	uint64_t ea = 0;
+	int seg = S_DS;
+
+	switch (i->rm) {
+	case 0: ea = c->r[R_BX] + c->r[R_SI]; break;
+	case 1: ea = c->r[R_BX] + c->r[R_DI]; break;
+	case 2: ea = c->r[R_BP] + c->r[R_SI]; seg = S_SS; break;
+	case 3: ea = c->r[R_BP] + c->r[R_DI]; seg = S_SS; break;
+	case 4: ea = c->r[R_SI]; break;
+	case 5: ea = c->r[R_DI]; break;
+	case 6:
+		if (i->mod == 0) {
+			ea = fetch(c, i, 2);
+		} else {
+			ea = c->r[R_BP];
+			seg = S_SS;
+		}
+		break;
+	case 7: ea = c->r[R_BX]; break;
+	}
+	if (i->mod == 1)
+		ea += sext(fetch(c, i, 1), 1);
+	else if (i->mod == 2)
+		ea += fetch(c, i, 2);
+	i->ea = ea & 0xffff;
+	i->ea_seg = seg;
+}
+
+static void decode_modrm32(struct x86 *c, struct insn *i)
+{
+	uint64_t ea = 0;
+	int seg = S_DS;
+	unsigned rm = i->rm_raw;
+
+	if (rm == 4) {
+		uint8_t sib = (uint8_t)fetch(c, i, 1);
+		unsigned scale = sib >> 6;
+		unsigned index = ((sib >> 3) & 7) | (i->rex & 2 ? 8 : 0);
+		unsigned base = (sib & 7) | (i->rex & 1 ? 8 : 0);
+
+		if ((sib & 7) == 5 && i->mod == 0) {
+			ea = sext(fetch(c, i, 4), 4);
+		} else {
+			ea = c->r[base];
+			if ((base & 7) == R_SP || (base & 7) == R_BP)
+				seg = S_SS;
+		}
+		if (index != 4)
+			ea += c->r[index] << scale;
+	} else if (rm == 5 && i->mod == 0) {
+		ea = sext(fetch(c, i, 4), 4);
+		if (i->mode64)
+			i->riprel = true;
+	} else {
+		unsigned base = rm | (i->rex & 1 ? 8 : 0);
+
+		ea = c->r[base];
+		if (rm == R_BP)
+			seg = S_SS;
+	}
+	if (i->mod == 1)
+		ea += sext(fetch(c, i, 1), 1);
+	else if (i->mod == 2)
+		ea += sext(fetch(c, i, 4), 4);
+	i->ea = ea;
+	i->ea_seg = seg;
+}
+
+void decode_modrm(struct x86 *c, struct insn *i)
+{
+	uint8_t m = (uint8_t)fetch(c, i, 1);
+
+	i->has_modrm = true;
+	i->mod = m >> 6;
+	i->reg = ((m >> 3) & 7) | (i->rex & 4 ? 8 : 0);
+	i->rm_raw = m & 7;
+	i->rm = i->rm_raw | (i->rex & 1 ? 8 : 0);
+	i->mem = i->mod != 3;
+	if (!i->mem)
+		return;
+	if (i->asize == 2)
+		decode_modrm16(c, i);
+	else
+		decode_modrm32(c, i);
+	if (i->seg != S_NONE)
+		i->ea_seg = i->seg;
+}
+
+/* Called once all immediates are fetched: RIP-relative needs the end. */
+void decode_finish(struct x86 *c, struct insn *i)
+{
+	if (i->riprel)
+		i->ea += c->rip + i->len;
+	i->ea &= szmask(i->asize);
+}
+
+uint64_t fetch_imm(struct x86 *c, struct insn *i, unsigned size)
+{
+	return fetch(c, i, size);
+}
+
+/* ---- operands ---- */
+
+uint64_t e_read(struct x86 *c, struct insn *i, unsigned size)
+{
+	if (i->mem)
+		return x86_read(c, i->ea_seg, i->ea, size);
+	return reg_get(c, i, i->rm, size);
+}
+
+void e_write(struct x86 *c, struct insn *i, unsigned size, uint64_t v)
+{
+	if (i->mem)
+		x86_write(c, i->ea_seg, i->ea, v & szmask(size), size);
+	else
+		reg_set(c, i, i->rm, size, v);
+}
+
+/* ---- stack ---- */
+
+unsigned x86_stack_size(const struct x86 *c)
+{
+	if (x86_code64(c))
+		return 8;
+	return (c->seg[S_SS].attr & SEG_DB) && x86_pe(c) ? 4 : 2;
+}
+
+static uint64_t sp_mask(const struct x86 *c)
+{
+	return szmask(x86_stack_size(c));
+}
+
+void x86_push(struct x86 *c, uint64_t v, unsigned size)
+{
+	uint64_t m = sp_mask(c);
+	uint64_t sp = (c->r[R_SP] - size) & m;
+
+	x86_write(c, S_SS, sp, v, size);
+	c->r[R_SP] = (c->r[R_SP] & ~m) | sp;
+}
+
+uint64_t x86_pop(struct x86 *c, unsigned size)
+{
+	uint64_t m = sp_mask(c);
+	uint64_t sp = c->r[R_SP] & m;
+	uint64_t v = x86_read(c, S_SS, sp, size);
+
+	c->r[R_SP] = (c->r[R_SP] & ~m) | ((sp + size) & m);
+	return v;
+}
+
+/* Read the value a POP would give without moving the stack pointer. */
+static uint64_t stack_peek(struct x86 *c, unsigned size, unsigned offset)
+{
+	uint64_t m = sp_mask(c);
+
+	return x86_read(c, S_SS, (c->r[R_SP] + offset) & m, size);
+}
+
+/* ---- conditions ---- */
+
+bool cond(const struct x86 *c, unsigned cc)
+{
+	uint64_t f = c->flags;
+	bool r;
+
+	switch (cc >> 1) {
+	case 0: r = f & F_OF; break;
+	case 1: r = f & F_CF; break;
+	case 2: r = f & F_ZF; break;
+	case 3: r = (f & F_CF) || (f & F_ZF); break;
+	case 4: r = f & F_SF; break;
+	case 5: r = f & F_PF; break;
+	case 6: r = !(f & F_SF) != !(f & F_OF); break;
+	default: r = (f & F_ZF) || (!(f & F_SF) != !(f & F_OF)); break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/* ---- control transfer ---- */
+
+void jump_near(struct x86 *c, struct insn *i, uint64_t target)
+{
+	if (i->mode64) {
+		if ((uint64_t)(((int64_t)target << 16) >> 16) != target)
+			x86_raise(c, X86_GP, 0);
+		c->rip = target;
+		return;
+	}
+	target &= szmask(i->osize);
+	if (target > c->seg[S_CS].limit && x86_pe(c))
+		x86_raise(c, X86_GP, 0);
+	c->rip = target;
+}
+
+/* ---- multiply / divide ---- */
+
+static void mul_op(struct x86 *c, struct insn *i, unsigned op,
+		   unsigned size)
+{
+	uint64_t src = e_read(c, i, size);
+	uint64_t a = reg_get(c, i, R_AX, size);
+	uint64_t lo, hi;
+	bool over;
+
+	if (op == 4) {                  /* MUL */
+		unsigned __int128 p = (unsigned __int128)a * src;
+
+		lo = (uint64_t)p & szmask(size);
+		hi = size == 8 ? (uint64_t)(p >> 64)
+			       : (uint64_t)(p >> (size * 8)) & szmask(size);
+		over = hi != 0;
+	} else {                        /* IMUL */
+		__int128 p = (__int128)(int64_t)sext(a, size) *
+			     (int64_t)sext(src, size);
+
+		lo = (uint64_t)p & szmask(size);
+		hi = size == 8 ? (uint64_t)(p >> 64)
+			       : (uint64_t)(p >> (size * 8)) & szmask(size);
+		over = p != (__int128)(int64_t)sext(lo, size);
+	}
+	if (size == 1) {
+		reg_set(c, i, R_AX, 2, lo | hi << 8);
+	} else {
+		reg_set(c, i, R_AX, size, lo);
+		reg_set(c, i, R_DX, size, hi);
+	}
+	c->flags &= ~(uint64_t)F_ARITH;
+	c->flags |= over ? (F_CF | F_OF) : 0;
+	flags_szp(&c->flags, lo, size);
+}
+
+static void div_op(struct x86 *c, struct insn *i, unsigned op,
+		   unsigned size)
+{
+	uint64_t d = e_read(c, i, size);
+	uint64_t lo, hi;
+
+	if (d == 0)
+		x86_raise_noerr(c, X86_DE);
+	if (size == 1) {
+		lo = c->r[R_AX] & 0xffff;
+		hi = 0;
+	} else {
+		lo = reg_get(c, i, R_AX, size);
+		hi = reg_get(c, i, R_DX, size);
+	}
+	if (op == 6) {                  /* DIV */
+		unsigned __int128 n = size == 1 ? lo :
+			((unsigned __int128)hi << (size * 8)) | lo;
+		unsigned __int128 q = n / d, r = n % d;
+
+		if (q > szmask(size))
+			x86_raise_noerr(c, X86_DE);
+		if (size == 1) {
+			reg_set(c, i, R_AX, 2, (uint64_t)q | (uint64_t)r << 8);
+		} else {
+			reg_set(c, i, R_AX, size, (uint64_t)q);
+			reg_set(c, i, R_DX, size, (uint64_t)r);
+		}
+	} else {                        /* IDIV */
+		__int128 n;
+		__int128 sd = (int64_t)sext(d, size);
+
+		if (size == 1)
+			n = (int16_t)lo;
+		else if (size == 8)
+			n = (__int128)(((unsigned __int128)hi << 64) | lo);
+		else
+			n = (int64_t)sext(((uint64_t)hi << (size * 8)) | lo,
+					  size * 2);
+		const __int128 min128 = (__int128)((unsigned __int128)1 << 127);
+		__int128 q, r;
+
+		if (sd == -1) {
+			if (n == min128)
+				x86_raise_noerr(c, X86_DE);
+			q = -n;
+			r = 0;
+		} else {
+			q = n / sd;
+			r = n % sd;
+		}
+		__int128 qmax = ((__int128)1 << (size * 8 - 1)) - 1;
+
+		if (q > qmax || q < -qmax - 1)
+			x86_raise_noerr(c, X86_DE);
+		if (size == 1) {
+			reg_set(c, i, R_AX, 2, ((uint64_t)q & 0xff) |
+				((uint64_t)r & 0xff) << 8);
+		} else {
+			reg_set(c, i, R_AX, size, (uint64_t)q);
+			reg_set(c, i, R_DX, size, (uint64_t)r);
+		}
+	}
+	/* Flags are undefined after DIV; hardware leaves them as they
+	 * were on most parts. */
+}
+
+/* ---- BCD ---- */
+
+static void bcd_op(struct x86 *c, uint8_t op, uint8_t imm)
+{
+	uint64_t f = c->flags;
+	uint8_t al = (uint8_t)c->r[R_AX], ah = (uint8_t)(c->r[R_AX] >> 8);
+	bool cf = f & F_CF, af = f & F_AF;
+
+	switch (op) {
+	case 0x27: {    /* DAA */
+		uint8_t old = al;
+		bool oldcf = cf;
+
+		cf = false;
+		if ((al & 0xf) > 9 || af) {
+			cf = oldcf || al > 0xf9;
+			al += 6;
+			af = true;
+		} else {
+			af = false;
+		}
+		if (old > 0x99 || oldcf) {
+			al += 0x60;
+			cf = true;
+		}
+		break;
+	}
+	case 0x2f: {    /* DAS */
+		uint8_t old = al;
+		bool oldcf = cf;
+
+		cf = false;
+		if ((al & 0xf) > 9 || af) {
+			cf = oldcf || al < 6;
+			al -= 6;
+			af = true;
+		} else {
+			af = false;
+		}
+		if (old > 0x99 || oldcf) {
+			al -= 0x60;
+			cf = true;
+		}
+		break;
+	}
+	case 0x37:      /* AAA */
+	case 0x3f:      /* AAS */
+		if ((al & 0xf) > 9 || af) {
+			if (op == 0x37) {
+				c->r[R_AX] = (c->r[R_AX] & ~0xffffull) |
+					     ((c->r[R_AX] + 0x106) & 0xffff);
+			} else {
+				c->r[R_AX] = (c->r[R_AX] & ~0xffffull) |
+					     ((c->r[R_AX] - 6) & 0xffff);
+				c->r[R_AX] = (c->r[R_AX] & ~0xff00ull) |
+					     (((c->r[R_AX] >> 8) - 1) & 0xff) << 8;
+			}
+			af = cf = true;
+		} else {
+			af = cf = false;
+		}
+		c->r[R_AX] &= ~0x00f0ull;
+		c->flags = (f & ~(uint64_t)(F_CF | F_AF)) | (cf ? F_CF : 0) |
+			   (af ? F_AF : 0);
+		return;
+	case 0xd4:      /* AAM */
+		if (imm == 0)
+			x86_raise_noerr(c, X86_DE);
+		ah = al / imm;
+		al = al % imm;
+		c->r[R_AX] = (c->r[R_AX] & ~0xffffull) | al | (uint64_t)ah << 8;
+		c->flags = f & ~(uint64_t)F_ARITH;
+		flags_szp(&c->flags, al, 1);
+		return;
+	case 0xd5:      /* AAD */
+		al = (uint8_t)(al + ah * imm);
+		c->r[R_AX] = (c->r[R_AX] & ~0xffffull) | al;
+		c->flags = f & ~(uint64_t)F_ARITH;
+		flags_szp(&c->flags, al, 1);
+		return;
+	}
+	c->r[R_AX] = (c->r[R_AX] & ~0xffull) | al;
+	c->flags = f & ~(uint64_t)(F_CF | F_AF);
+	c->flags |= (cf ? F_CF : 0) | (af ? F_AF : 0);
+	flags_szp(&c->flags, al, 1);
+}
+
+/* ---- port I/O permission ---- */
+
+void io_check(struct x86 *c, uint16_t port, unsigned size)
+{
+	unsigned iopl = (unsigned)((c->flags & F_IOPL) >> 12);
+
+	if (!x86_pe(c) || (c->cpl <= iopl && !x86_v86(c)))
+		return;
+	/* The TSS I/O permission bitmap. */
+	if ((c->tr.attr & 0xf) != 0xb && (c->tr.attr & 0xf) != 0x9)
+		x86_raise(c, X86_GP, 0);
+	if (c->tr.limit < 0x67)
+		x86_raise(c, X86_GP, 0);
+	uint16_t base = (uint16_t)x86_read_sys(c, c->tr.base + 0x66, 2);
+	uint32_t at = base + port / 8u;
+
+	if (at + 1 > c->tr.limit)
+		x86_raise(c, X86_GP, 0);
+	uint16_t bits = (uint16_t)x86_read_sys(c, c->tr.base + at, 2);
+	if ((bits >> (port & 7)) & ((1u << size) - 1))
+		x86_raise(c, X86_GP, 0);
+}
+
+uint64_t port_in(struct x86 *c, uint16_t port, unsigned size)
+{
+	uint64_t v = 0;
+
+	io_check(c, port, size);
+	if (c->bus->pio(c->bus->opaque, port, size, false, &v)) {
+		c->io_abort = true;
+		longjmp(c->fault, -1);
+	}
+	return v & szmask(size);
+}
+
+void port_out(struct x86 *c, uint16_t port, unsigned size, uint64_t v)
+{
+	io_check(c, port, size);
+	if (c->bus->pio(c->bus->opaque, port, size, true, &v)) {
+		c->io_abort = true;
+		longjmp(c->fault, -1);
+	}
+}
+
+/* ---- the one-byte opcode map ---- */
+
+_Noreturn void undefined(struct x86 *c, struct insn *i)
+{
+	char hex[15 * 3 + 1] = "";
+
+	for (unsigned k = 0; k < i->len && k < 15; k++) {
+		uint8_t v = x86_fetch8(c, c->insn_rip + k);
+		static const char d[] = "0123456789abcdef";
+
+		hex[k * 3] = d[v >> 4];
+		hex[k * 3 + 1] = d[v & 15];
+		hex[k * 3 + 2] = ' ';
+		hex[k * 3 + 3] = 0;
+	}
+	x86_log_once(c, (i->twobyte ? 256u : 0u) + i->op,
+		     "unimplemented instruction at %#llx: %s(raising #UD)",
+		     (unsigned long long)(c->seg[S_CS].base + c->insn_rip), hex);
+	x86_raise_noerr(c, X86_UD);
+}
+
+static void exec_group1(struct x86 *c, struct insn *i, unsigned size,
+			uint64_t imm)
+{
+	int op = i->reg & 7;
+	uint64_t a = e_read(c, i, size);
+	uint64_t r = alu_op(&c->flags, op, a, imm & szmask(size), size);
+
+	if (op != 7)
+		e_write(c, i, size, r);
+}
+
+static void exec_group2(struct x86 *c, struct insn *i, unsigned size,
+			unsigned count)
+{
+	uint64_t a = e_read(c, i, size);
+	unsigned n = count & (size == 8 ? 63 : 31);
+	uint64_t r;
+
+	if (!n) {
+		/* Nothing shifts, but a 32-bit register is still written
+		 * (and so zero-extended), as on hardware. */
+		if (!i->mem && size == 4)
+			reg_set(c, i, i->rm, 4, a);
+		return;
+	}
+	r = alu_shift(&c->flags, i->reg & 7, a, n, size);
+	e_write(c, i, size, r);
+}
+
+static void exec_group3(struct x86 *c, struct insn *i, unsigned size)
+{
+	unsigned op = i->reg & 7;
+
+	switch (op) {
+	case 0: case 1: {               /* TEST E, imm */
+		uint64_t imm = fetch(c, i, size == 8 ? 4 : size);
+
+		decode_finish(c, i);
+		if (size == 8)
+			imm = sext(imm, 4);
+		alu_logic(&c->flags, e_read(c, i, size) & imm, size);
+		return;
+	}
+	}
+	decode_finish(c, i);
+	switch (op) {
+	case 2:                         /* NOT */
+		e_write(c, i, size, ~e_read(c, i, size));
+		break;
+	case 3: {                       /* NEG */
+		uint64_t a = e_read(c, i, size);
+		uint64_t r = alu_sub(&c->flags, 0, a, 0, size);
+
+		e_write(c, i, size, r);
+		break;
+	}
+	case 4: case 5:
+		mul_op(c, i, op, size);
+		break;
+	default:
+		div_op(c, i, op, size);
+		break;
+	}
+}
+
+static void imul3(struct x86 *c, struct insn *i, unsigned size,
+		  uint64_t src2)
+{
+	uint64_t a = e_read(c, i, size);
+	__int128 p = (__int128)(int64_t)sext(a, size) *
+		     (int64_t)sext(src2, size);
+	uint64_t lo = (uint64_t)p & szmask(size);
+	bool over = p != (__int128)(int64_t)sext(lo, size);
+
+	reg_set(c, i, i->reg, size, lo);
+	c->flags &= ~(uint64_t)F_ARITH;
+	c->flags |= over ? (F_CF | F_OF) : 0;
+	flags_szp(&c->flags, lo, size);
+}
+
+/* Operand size of a push/pop of a general register or immediate. */
+static unsigned stack_osize(const struct insn *i)
+{
+	if (i->mode64)
+		return i->osize == 2 ? 2 : 8;
+	return i->osize;
+}
+
+static void exec_onebyte(struct x86 *c, struct insn *i)
+{
+	uint8_t op = i->op;
+	unsigned os = i->osize;
+	uint64_t v;
+
+	if (op < 0x40 && (op & 7) < 6) {
+		/* ALU ops 00-3d: Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz */
+		int alu = op >> 3;
+		unsigned size = (op & 1) ? os : 1;
+
+		switch (op & 7) {
+		case 0: case 1: {
+			decode_modrm(c, i);
+			decode_finish(c, i);
+			uint64_t a = e_read(c, i, size);
+			uint64_t b = reg_get(c, i, i->reg, size);
+			uint64_t r = alu_op(&c->flags, alu, a, b, size);
+
+			if (alu != 7)
+				e_write(c, i, size, r);
+			return;
+		}
+		case 2: case 3: {
+			decode_modrm(c, i);
+			decode_finish(c, i);
+			uint64_t b = e_read(c, i, size);
+			uint64_t a = reg_get(c, i, i->reg, size);
+			uint64_t r = alu_op(&c->flags, alu, a, b, size);
+
+			if (alu != 7)
+				reg_set(c, i, i->reg, size, r);
+			return;
+		}
+		case 4: {
+			v = fetch(c, i, 1);
+			uint64_t r = alu_op(&c->flags, alu,
+					    reg_get(c, i, R_AX, 1), v, 1);
+
+			if (alu != 7)
+				reg_set(c, i, R_AX, 1, r);
+			return;
+		}
+		case 5: {
+			v = fetch(c, i, os == 8 ? 4 : os);
+			if (os == 8)
+				v = sext(v, 4);
+			uint64_t a = reg_get(c, i, R_AX, os);
+			uint64_t r = alu_op(&c->flags, alu, a, v & szmask(os), os);
+
+			if (alu != 7)
+				reg_set(c, i, R_AX, os, r);
+			return;
+		}
+		}
+	}
+	switch (op) {
+	case 0x06: case 0x0e: case 0x16: case 0x1e:     /* PUSH sreg */
+		if (i->mode64)
+			undefined(c, i);
+		x86_push(c, c->seg[op >> 3].sel, os);
+		return;
+	case 0x07: case 0x17: case 0x1f:                /* POP sreg */
+		if (i->mode64)
+			undefined(c, i);
+		v = stack_peek(c, os, 0);
+		x86_load_seg(c, op >> 3, (uint16_t)v);
+		x86_pop(c, os);
+		if (op == 0x17) {
+			c->shadow = true;
+			c->shadow_rip = c->rip + i->len;
+		}
+		return;
+	case 0x27: case 0x2f: case 0x37: case 0x3f:
+		if (i->mode64)
+			undefined(c, i);
+		bcd_op(c, op, 0);
+		return;
+	case 0x40 ... 0x47:                             /* INC r */
+		reg_set(c, i, op & 7, os,
+			alu_inc(&c->flags, reg_get(c, i, op & 7, os), os));
+		return;
+	case 0x48 ... 0x4f:                             /* DEC r */
+		reg_set(c, i, op & 7, os,
+			alu_dec(&c->flags, reg_get(c, i, op & 7, os), os));
+		return;
+	case 0x50 ... 0x57: {                           /* PUSH r */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+		unsigned s = stack_osize(i);
+
+		x86_push(c, c->r[r] & szmask(s), s);
+		return;
+	}
+	case 0x58 ... 0x5f: {                           /* POP r */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+		unsigned s = stack_osize(i);
+
+		v = x86_pop(c, s);
+		reg_set(c, i, r, s, v);
+		return;
+	}
+	case 0x60:                                      /* PUSHA */
+		if (i->mode64)
+			undefined(c, i);
+		v = c->r[R_SP];
+		for (unsigned r = 0; r < 8; r++)
+			x86_push(c, r == R_SP ? v : c->r[r], os);
+		return;
+	case 0x61: {                                    /* POPA */
+		uint64_t vals[8];
+
+		if (i->mode64)
+			undefined(c, i);
+		for (unsigned r = 0; r < 8; r++)
+			vals[7 - r] = stack_peek(c, os, r * os);
+		for (unsigned r = 0; r < 8; r++)
+			if (r != R_SP)
+				reg_set(c, i, r, os, vals[r]);
+		v = (c->r[R_SP] + 8 * os) & sp_mask(c);
+		c->r[R_SP] = (c->r[R_SP] & ~sp_mask(c)) | v;
+		return;
+	}
+	case 0x62: {                                    /* BOUND */
+		if (i->mode64)
+			undefined(c, i);
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if (!i->mem)
+			undefined(c, i);
+		int64_t lo = (int64_t)sext(x86_read(c, i->ea_seg, i->ea, os), os);
+		int64_t hi = (int64_t)sext(x86_read(c, i->ea_seg, i->ea + os,
+						    os), os);
+		int64_t idx = (int64_t)sext(reg_get(c, i, i->reg, os), os);
+
+		if (idx < lo || idx > hi)
+			x86_raise_noerr(c, X86_BR);
+		return;
+	}
+	case 0x63:
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if (i->mode64) {                        /* MOVSXD */
+			v = e_read(c, i, 4);
+			reg_set(c, i, i->reg, os, os == 8 ? sext(v, 4) : v);
+			return;
+		}
+		/* ARPL */
+		if (!x86_pe(c) || x86_v86(c))
+			undefined(c, i);
+		v = e_read(c, i, 2);
+		{
+			uint64_t src = reg_get(c, i, i->reg, 2);
+
+			if ((v & 3) < (src & 3)) {
+				e_write(c, i, 2, (v & ~3ull) | (src & 3));
+				c->flags |= F_ZF;
+			} else {
+				c->flags &= ~(uint64_t)F_ZF;
+			}
+		}
+		return;
+	case 0x68:                                      /* PUSH Iz */
+		v = fetch(c, i, os == 2 ? 2 : 4);
+		x86_push(c, os == 2 ? v : sext(v, 4) & szmask(stack_osize(i)),
+			 stack_osize(i));
+		return;
+	case 0x6a:                                      /* PUSH Ib */
+		v = sext(fetch(c, i, 1), 1);
+		x86_push(c, v & szmask(stack_osize(i)), stack_osize(i));
+		return;
+	case 0x69: case 0x6b:                           /* IMUL Gv,Ev,I */
+		decode_modrm(c, i);
+		if (op == 0x69) {
+			v = fetch(c, i, os == 8 ? 4 : os);
+			if (os == 8)
+				v = sext(v, 4);
+		} else {
+			v = sext(fetch(c, i, 1), 1);
+		}
+		decode_finish(c, i);
+		imul3(c, i, os, v & szmask(os));
+		return;
+	case 0x6c ... 0x6f: case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
+		exec_string(c, i);
+		return;
+	case 0x70 ... 0x7f:                             /* Jcc rel8 */
+		v = sext(fetch(c, i, 1), 1);
+		if (cond(c, op & 15)) {
+			jump_near(c, i, c->rip + i->len + v);
+			i->done = true;
+		}
+		return;
+	case 0x80: case 0x82:
+		if (op == 0x82 && i->mode64)
+			undefined(c, i);
+		decode_modrm(c, i);
+		v = fetch(c, i, 1);
+		decode_finish(c, i);
+		exec_group1(c, i, 1, v);
+		return;
+	case 0x81:
+		decode_modrm(c, i);
+		v = fetch(c, i, os == 8 ? 4 : os);
+		decode_finish(c, i);
+		exec_group1(c, i, os, os == 8 ? sext(v, 4) : v);
+		return;
+	case 0x83:
+		decode_modrm(c, i);
+		v = sext(fetch(c, i, 1), 1);
+		decode_finish(c, i);
+		exec_group1(c, i, os, v);
+		return;
+	case 0x84: case 0x85: {                         /* TEST E,G */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		alu_logic(&c->flags, e_read(c, i, size) &
+			  reg_get(c, i, i->reg, size), size);
+		return;
+	}
+	case 0x86: case 0x87: {                         /* XCHG E,G */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		v = e_read(c, i, size);
+		e_write(c, i, size, reg_get(c, i, i->reg, size));
+		reg_set(c, i, i->reg, size, v);
+		return;
+	}
+	case 0x88: case 0x89: {                         /* MOV E,G */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		e_write(c, i, size, reg_get(c, i, i->reg, size));
+		return;
+	}
+	case 0x8a: case 0x8b: {                         /* MOV G,E */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		reg_set(c, i, i->reg, size, e_read(c, i, size));
+		return;
+	}
+	case 0x8c:                                      /* MOV E,Sreg */
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if ((i->reg & 7) > 5)
+			undefined(c, i);
+		v = c->seg[i->reg & 7].sel;
+		if (i->mem)
+			e_write(c, i, 2, v);
+		else
+			reg_set(c, i, i->rm, os == 2 ? 2 : os, v);
+		return;
+	case 0x8d:                                      /* LEA */
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if (!i->mem)
+			undefined(c, i);
+		reg_set(c, i, i->reg, os, i->ea & szmask(os));
+		return;
+	case 0x8e:                                      /* MOV Sreg,E */
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if ((i->reg & 7) == S_CS || (i->reg & 7) > 5)
+			undefined(c, i);
+		v = e_read(c, i, 2);
+		x86_load_seg(c, i->reg & 7, (uint16_t)v);
+		if ((i->reg & 7) == S_SS) {
+			c->shadow = true;
+			c->shadow_rip = c->rip + i->len;
+		}
+		return;
+	case 0x8f: {                                    /* POP E */
+		unsigned s = stack_osize(i);
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		v = stack_peek(c, s, 0);
+		/* The address uses the incremented stack pointer. */
+		uint64_t old = c->r[R_SP];
+		c->r[R_SP] = (old & ~sp_mask(c)) | ((old + s) & sp_mask(c));
+		if (i->mem && (i->rm & 7) == R_SP && i->asize != 2)
+			i->ea = (i->ea + s) & szmask(i->asize);
+		e_write(c, i, s, v);
+		return;
+	}
+	case 0x90:
+		if (i->rex & 1)
+			goto xchg;
+		if (i->rep) {           /* PAUSE */
+			return;
+		}
+		return;
+	case 0x91 ... 0x97:
+	xchg: {
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+
+		v = reg_get(c, i, r, os);
+		reg_set(c, i, r, os, reg_get(c, i, R_AX, os));
+		reg_set(c, i, R_AX, os, v);
+		return;
+	}
+	case 0x98:                                      /* CBW/CWDE/CDQE */
+		v = reg_get(c, i, R_AX, os / 2);
+		reg_set(c, i, R_AX, os, sext(v, os / 2));
+		return;
+	case 0x99:                                      /* CWD/CDQ/CQO */
+		v = reg_get(c, i, R_AX, os);
+		reg_set(c, i, R_DX, os, msb(v, os) ? ~0ull : 0);
+		return;
+	case 0x9a: {                                    /* CALL far */
+		if (i->mode64)
+			undefined(c, i);
+		uint64_t off = fetch(c, i, os);
+		uint16_t sel = (uint16_t)fetch(c, i, 2);
+
+		c->rip += i->len;
+		i->done = true;
+		x86_far_call(c, sel, off, os);
+		return;
+	}
+	case 0x9b:                                      /* FWAIT */
+		if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
+			x86_raise_noerr(c, X86_NM);
+		return;
+	case 0x9c: {                                    /* PUSHF */
+		unsigned s = stack_osize(i);
+
+		if (x86_v86(c) && ((c->flags & F_IOPL) >> 12) < 3)
+			x86_raise(c, X86_GP, 0);
+		x86_push(c, (c->flags & ~(uint64_t)(F_RF | F_VM)) & szmask(s), s);
+		return;
+	}
+	case 0x9d: {                                    /* POPF */
+		unsigned s = stack_osize(i);
+		uint64_t mask = F_ARITH | F_TF | F_DF | F_NT | F_AC | F_ID;
+		unsigned iopl = (unsigned)((c->flags & F_IOPL) >> 12);
+
+		if (x86_v86(c) && iopl < 3)
+			x86_raise(c, X86_GP, 0);
+		v = x86_pop(c, s);
+		if (!x86_pe(c) || c->cpl == 0)
+			mask |= F_IOPL | F_IF;
+		else if (c->cpl <= iopl)
+			mask |= F_IF;
+		if (s == 2)
+			mask &= 0xffff;
+		c->flags = (c->flags & ~mask) | (v & mask) | 2;
+		return;
+	}
+	case 0x9e:                                      /* SAHF */
+		c->flags = (c->flags & ~0xd5ull) | ((c->r[R_AX] >> 8) & 0xd5);
+		return;
+	case 0x9f:                                      /* LAHF */
+		c->r[R_AX] = (c->r[R_AX] & ~0xff00ull) |
+			     ((c->flags & 0xd7) | 2) << 8;
+		return;
+	case 0xa0 ... 0xa3: {                           /* MOV moffs */
+		unsigned size = op & 1 ? os : 1;
+		uint64_t off = fetch(c, i, i->asize);
+		int seg = i->seg != S_NONE ? i->seg : S_DS;
+
+		if (op < 0xa2)
+			reg_set(c, i, R_AX, size, x86_read(c, seg, off, size));
+		else
+			x86_write(c, seg, off, reg_get(c, i, R_AX, size), size);
+		return;
+	}
+	case 0xa8:                                      /* TEST AL,Ib */
+		v = fetch(c, i, 1);
+		alu_logic(&c->flags, reg_get(c, i, R_AX, 1) & v, 1);
+		return;
+	case 0xa9:
+		v = fetch(c, i, os == 8 ? 4 : os);
+		if (os == 8)
+			v = sext(v, 4);
+		alu_logic(&c->flags, reg_get(c, i, R_AX, os) & v, os);
+		return;
+	case 0xb0 ... 0xb7: {                           /* MOV r8, Ib */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+
+		reg_set(c, i, r, 1, fetch(c, i, 1));
+		return;
+	}
+	case 0xb8 ... 0xbf: {                           /* MOV r, Iv */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+
+		reg_set(c, i, r, os, fetch(c, i, os));
+		return;
+	}
+	case 0xc0: case 0xc1: {
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		v = fetch(c, i, 1);
+		decode_finish(c, i);
+		exec_group2(c, i, size, (unsigned)v);
+		return;
+	}
+	case 0xc2: case 0xc3: {                         /* RET near */
+		unsigned s = i->mode64 ? (os == 2 ? 2 : 8) : os;
+		uint64_t n = op == 0xc2 ? fetch(c, i, 2) : 0;
+
+		v = x86_pop(c, s);
+		jump_near(c, i, v);
+		if (n) {
+			uint64_t m = sp_mask(c);
+			c->r[R_SP] = (c->r[R_SP] & ~m) | ((c->r[R_SP] + n) & m);
+		}
+		i->done = true;
+		return;
+	}
+	case 0xc4: case 0xc5: {                         /* LES, LDS */
+		if (i->mode64)
+			undefined(c, i);    /* VEX prefixes: no AVX */
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if (!i->mem)
+			undefined(c, i);
+		uint64_t off = x86_read(c, i->ea_seg, i->ea, os);
+		uint16_t sel = (uint16_t)x86_read(c, i->ea_seg, i->ea + os, 2);
+
+		x86_load_seg(c, op == 0xc4 ? S_ES : S_DS, sel);
+		reg_set(c, i, i->reg, os, off);
+		return;
+	}
+	case 0xc6: case 0xc7: {                         /* MOV E, I */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		v = fetch(c, i, size == 8 ? 4 : size);
+		if (size == 8)
+			v = sext(v, 4);
+		decode_finish(c, i);
+		if ((i->reg & 7) != 0)
+			undefined(c, i);
+		e_write(c, i, size, v);
+		return;
+	}
+	case 0xc8: {                                    /* ENTER */
+		unsigned s = stack_osize(i);
+		uint64_t alloc = fetch(c, i, 2);
+		unsigned level = (unsigned)fetch(c, i, 1) & 31;
+		uint64_t m = sp_mask(c);
+		uint64_t bp = c->r[R_BP];
+
+		x86_push(c, bp & szmask(s), s);
+		uint64_t frame = c->r[R_SP] & m;
+		for (unsigned l = 1; l < level; l++) {
+			bp = (bp - s) & m;
+			x86_push(c, x86_read(c, S_SS, bp, s), s);
+		}
+		if (level)
+			x86_push(c, frame, s);
+		/* Probe the whole frame before committing. */
+		uint64_t nsp = ((c->r[R_SP] & m) - alloc) & m;
+		if (alloc)
+			x86_read(c, S_SS, nsp, 1);
+		reg_set(c, i, R_BP, s, frame);
+		c->r[R_SP] = (c->r[R_SP] & ~m) | nsp;
+		return;
+	}
+	case 0xc9: {                                    /* LEAVE */
+		unsigned s = stack_osize(i);
+		uint64_t m = sp_mask(c);
+		uint64_t bp = c->r[R_BP] & m;
+
+		v = x86_read(c, S_SS, bp, s);
+		c->r[R_SP] = (c->r[R_SP] & ~m) | ((bp + s) & m);
+		reg_set(c, i, R_BP, s, v);
+		return;
+	}
+	case 0xca: case 0xcb: {                         /* RET far */
+		uint16_t n = op == 0xca ? (uint16_t)fetch(c, i, 2) : 0;
+
+		c->rip += i->len;
+		i->done = true;
+		x86_far_ret(c, os, n);
+		return;
+	}
+	case 0xcc:                                      /* INT3 */
+		c->rip += i->len;
+		i->done = true;
+		x86_deliver(c, X86_BP, NO_ERR, true, c->rip);
+		return;
+	case 0xcd:                                      /* INT n */
+		v = fetch(c, i, 1);
+		if (x86_v86(c) && ((c->flags & F_IOPL) >> 12) < 3)
+			x86_raise(c, X86_GP, 0);
+		c->rip += i->len;
+		i->done = true;
+		x86_deliver(c, (int)v, NO_ERR, true, c->rip);
+		return;
+	case 0xce:                                      /* INTO */
+		if (i->mode64)
+			undefined(c, i);
+		if (c->flags & F_OF) {
+			c->rip += i->len;
+			i->done = true;
+			x86_deliver(c, X86_OF, NO_ERR, true, c->rip);
+		}
+		return;
+	case 0xcf:                                      /* IRET */
+		i->done = true;
+		x86_iret(c, os);
+		return;
+	case 0xd0 ... 0xd3: {
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		exec_group2(c, i, size, op < 0xd2 ? 1 :
+			    (unsigned)(c->r[R_CX] & 0xff));
+		return;
+	}
+	case 0xd4: case 0xd5:                           /* AAM, AAD */
+		if (i->mode64)
+			undefined(c, i);
+		v = fetch(c, i, 1);
+		bcd_op(c, op, (uint8_t)v);
+		return;
+	case 0xd6:                                      /* SALC */
+		if (i->mode64)
+			undefined(c, i);
+		c->r[R_AX] = (c->r[R_AX] & ~0xffull) |
+			     ((c->flags & F_CF) ? 0xff : 0);
+		return;
+	case 0xd7: {                                    /* XLAT */
+		int seg = i->seg != S_NONE ? i->seg : S_DS;
+		uint64_t off = (c->r[R_BX] + (c->r[R_AX] & 0xff)) &
+			       szmask(i->asize);
+
+		reg_set(c, i, R_AX, 1, x86_read(c, seg, off, 1));
+		return;
+	}
+	case 0xd8 ... 0xdf:
+		exec_fpu(c, i);
+		return;
+	case 0xe0: case 0xe1: case 0xe2: case 0xe3: {   /* LOOPcc, JCXZ */
+		uint64_t m = szmask(i->asize);
+		bool take;
+
+		v = sext(fetch(c, i, 1), 1);
+		if (op == 0xe3) {
+			take = (c->r[R_CX] & m) == 0;
+		} else {
+			uint64_t cx = (c->r[R_CX] - 1) & m;
+
+			c->r[R_CX] = (c->r[R_CX] & ~m) | cx;
+			take = cx != 0;
+			if (op == 0xe0)
+				take = take && !(c->flags & F_ZF);
+			else if (op == 0xe1)
+				take = take && (c->flags & F_ZF);
+		}
+		if (take) {
+			jump_near(c, i, c->rip + i->len + v);
+			i->done = true;
+		}
+		return;
+	}
+	case 0xe4: case 0xe5:                           /* IN imm */
+		v = fetch(c, i, 1);
+		reg_set(c, i, R_AX, op & 1 ? (os == 8 ? 4 : os) : 1,
+			port_in(c, (uint16_t)v, op & 1 ? (os == 2 ? 2 : 4) : 1));
+		return;
+	case 0xe6: case 0xe7: {                         /* OUT imm */
+		unsigned size = op & 1 ? (os == 2 ? 2 : 4) : 1;
+
+		v = fetch(c, i, 1);
+		port_out(c, (uint16_t)v, size, reg_get(c, i, R_AX, size));
+		return;
+	}
+	case 0xe8: {                                    /* CALL rel */
+		unsigned s = i->mode64 ? 8 : os;
+
+		v = fetch(c, i, os == 2 ? 2 : 4);
+		v = os == 2 ? sext(v, 2) : sext(v, 4);
+		uint64_t next = c->rip + i->len;
+		uint64_t target = next + v;
+
+		if (!i->mode64)
+			target &= szmask(os);
+		/* Check the target before pushing. */
+		if (!i->mode64 && x86_pe(c) && target > c->seg[S_CS].limit)
+			x86_raise(c, X86_GP, 0);
+		x86_push(c, next & szmask(s), s);
+		jump_near(c, i, target);
+		i->done = true;
+		return;
+	}
+	case 0xe9: case 0xeb:                           /* JMP rel */
+		if (op == 0xeb)
+			v = sext(fetch(c, i, 1), 1);
+		else
+			v = os == 2 ? sext(fetch(c, i, 2), 2)
+				    : sext(fetch(c, i, 4), 4);
+		jump_near(c, i, c->rip + i->len + v);
+		i->done = true;
+		return;
+	case 0xea: {                                    /* JMP far */
+		if (i->mode64)
+			undefined(c, i);
+		uint64_t off = fetch(c, i, os);
+		uint16_t sel = (uint16_t)fetch(c, i, 2);
+
+		c->rip += i->len;
+		i->done = true;
+		x86_far_jmp(c, sel, off, os);
+		return;
+	}
+	case 0xec: case 0xed: {                         /* IN dx */
+		unsigned size = op & 1 ? (os == 2 ? 2 : 4) : 1;
+
+		reg_set(c, i, R_AX, size,
+			port_in(c, (uint16_t)c->r[R_DX], size));
+		return;
+	}
+	case 0xee: case 0xef: {                         /* OUT dx */
+		unsigned size = op & 1 ? (os == 2 ? 2 : 4) : 1;
+
+		port_out(c, (uint16_t)c->r[R_DX], size,
+			 reg_get(c, i, R_AX, size));
+		return;
+	}
+	case 0xf1:                                      /* INT1 */
+		c->rip += i->len;
+		i->done = true;
+		x86_deliver(c, X86_DB, NO_ERR, true, c->rip);
+		return;
+	case 0xf4:                                      /* HLT */
+		if (x86_pe(c) && c->cpl != 0)
+			x86_raise(c, X86_GP, 0);
+		c->halted = true;
+		return;
+	case 0xf5:
+		c->flags ^= F_CF;
+		return;
+	case 0xf6: case 0xf7:
+		decode_modrm(c, i);
+		exec_group3(c, i, op & 1 ? os : 1);
+		return;
+	case 0xf8: c->flags &= ~(uint64_t)F_CF; return;
+	case 0xf9: c->flags |= F_CF; return;
+	case 0xfa: case 0xfb: {                         /* CLI, STI */
+		unsigned iopl = (unsigned)((c->flags & F_IOPL) >> 12);
+
+		if (x86_pe(c) && (x86_v86(c) ? iopl < 3 : c->cpl > iopl))
+			x86_raise(c, X86_GP, 0);
+		if (op == 0xfa) {
+			c->flags &= ~(uint64_t)F_IF;
+		} else {
+			if (!(c->flags & F_IF)) {
+				c->shadow = true;
+				c->shadow_rip = c->rip + i->len;
+			}
+			c->flags |= F_IF;
+		}
+		return;
+	}
+	case 0xfc: c->flags &= ~(uint64_t)F_DF; return;
+	case 0xfd: c->flags |= F_DF; return;
+	case 0xfe: {                                    /* INC/DEC Eb */
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if ((i->reg & 7) > 1)
+			undefined(c, i);
+		v = e_read(c, i, 1);
+		e_write(c, i, 1, (i->reg & 7) ? alu_dec(&c->flags, v, 1)
+					      : alu_inc(&c->flags, v, 1));
+		return;
+	}
+	case 0xff:
+		exec_group5(c, i);
+		return;
+	}
+	undefined(c, i);
+}
+
+void exec_group5(struct x86 *c, struct insn *i)
+{
+	unsigned os = i->osize;
+	uint64_t v;
+
+	decode_modrm(c, i);
+	decode_finish(c, i);
+	switch (i->reg & 7) {
+	case 0:
+		v = e_read(c, i, os);
+		e_write(c, i, os, alu_inc(&c->flags, v, os));
+		return;
+	case 1:
+		v = e_read(c, i, os);
+		e_write(c, i, os, alu_dec(&c->flags, v, os));
+		return;
+	case 2: {                                       /* CALL near E */
+		unsigned s = i->mode64 ? 8 : os;
+
+		v = e_read(c, i, s);
+		if (!i->mode64 && x86_pe(c) && (v & szmask(os)) >
+		    c->seg[S_CS].limit)
+			x86_raise(c, X86_GP, 0);
+		x86_push(c, (c->rip + i->len) & szmask(s), s);
+		jump_near(c, i, v);
+		i->done = true;
+		return;
+	}
+	case 4:                                         /* JMP near E */
+		v = e_read(c, i, i->mode64 ? 8 : os);
+		jump_near(c, i, v);
+		i->done = true;
+		return;
+	case 3: case 5: {                               /* CALL/JMP far m */
+		if (!i->mem)
+			undefined(c, i);
+		uint64_t off = x86_read(c, i->ea_seg, i->ea, os);
+		uint16_t sel = (uint16_t)x86_read(c, i->ea_seg, i->ea + os, 2);
+
+		c->rip += i->len;
+		i->done = true;
+		if ((i->reg & 7) == 3)
+			x86_far_call(c, sel, off, os);
+		else
+			x86_far_jmp(c, sel, off, os);
+		return;
+	}
+	case 6: {                                       /* PUSH E */
+		unsigned s = i->mode64 ? (os == 2 ? 2 : 8) : os;
+
+		v = e_read(c, i, s);
+		x86_push(c, v, s);
+		return;
+	}
+	}
+	undefined(c, i);
+}
+
+/* ---- the instruction loop ---- */
+
+static void decode_prefixes(struct x86 *c, struct insn *i)
+{
+	bool def32 = (c->seg[S_CS].attr & SEG_DB) && x86_pe(c) && !x86_v86(c);
+	bool osz = false, asz = false;
+
+	i->mode64 = x86_code64(c);
+	i->seg = S_NONE;
+	for (;;) {
+		uint8_t b = (uint8_t)fetch(c, i, 1);
+
+		switch (b) {
+		case 0x26: i->seg = S_ES; continue;
+		case 0x2e: i->seg = S_CS; continue;
+		case 0x36: i->seg = S_SS; continue;
+		case 0x3e: i->seg = S_DS; continue;
+		case 0x64: i->seg = S_FS; continue;
+		case 0x65: i->seg = S_GS; continue;
+		case 0x66: osz = true; i->prefix66 = true; continue;
+		case 0x67: asz = true; continue;
+		case 0xf0: i->lock = true; continue;
+		case 0xf2: i->repne = true; i->rep = false; continue;
+		case 0xf3: i->rep = true; i->repne = false; continue;
+		}
+		if (i->mode64 && (b & 0xf0) == 0x40) {
+			/* REX must come last; a REX followed by another
+			 * prefix is ignored. */
+			i->rex = b & 0xf;
+			i->rex_present = true;
+			b = (uint8_t)fetch(c, i, 1);
+			if ((b & 0xf0) == 0x40 || b == 0x66 || b == 0x67 ||
+			    b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x26 ||
+			    b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 ||
+			    b == 0x65) {
+				i->rex = 0;
+				i->rex_present = false;
+				i->len--;
+				continue;
+			}
+		}
+		if (b == 0x0f) {
+			i->twobyte = true;
+			b = (uint8_t)fetch(c, i, 1);
+		}
+		i->op = b;
+		break;
+	}
+	if (i->mode64) {
+		/* Segment overrides other than FS/GS are ignored. */
+		if (i->seg != S_FS && i->seg != S_GS)
+			i->seg = S_NONE;
+		i->osize = (i->rex & 8) ? 8 : osz ? 2 : 4;
+		i->asize = asz ? 4 : 8;
+		/* Near branches and stack ops default to 64-bit. */
+	} else {
+		i->osize = (def32 != osz) ? 4 : 2;
+		i->asize = (def32 != asz) ? 4 : 2;
+	}
+}
+
+static void exec_one(struct x86 *c, struct insn *i)
+{
+	decode_prefixes(c, i);
+	if (i->lock && !lock_ok(i))
+		x86_raise_noerr(c, X86_UD);
+	if (i->twobyte)
+		exec_twobyte(c, i);
+	else
+		exec_onebyte(c, i);
+	if (!i->done)
+		c->rip += i->len;
+	if (!x86_code64(c))
+		c->rip &= 0xffffffffull;
+}
+
+bool x86_interruptible(const struct x86 *c)
+{
+	return (c->flags & F_IF) && !(c->shadow && c->rip == c->shadow_rip);
+}
+
+/* Exceptions during delivery of an exception: #DF, then triple fault. */
+static enum x86_exit deliver_fault(struct x86 *c, int vector_in,
+				   uint32_t err_in)
+{
+	volatile int vector = vector_in;
+	volatile uint32_t err = err_in;
+	static const bool contributory[32] = {
+		[X86_DE] = true, [X86_TS] = true, [X86_NP] = true,
+		[X86_SS] = true, [X86_GP] = true,
+	};
+	int prev = c->fault_depth ? c->fault_vector_prev : -1;
+
+	if (c->bus->exception &&
+	    c->bus->exception(c->bus->opaque, vector, err)) {
+		c->fault_depth = 0;
+		return X86_EXIT_EXCEPTION;
+	}
+	if (prev == X86_DF) {
+		c->fault_depth = 0;
+		return X86_EXIT_SHUTDOWN;
+	}
+	if (prev >= 0 && ((contributory[prev] && contributory[vector]) ||
+			  (prev == X86_PF && (contributory[vector] ||
+					      vector == X86_PF)))) {
+		vector = X86_DF;
+		err = 0;
+	}
+	c->fault_vector_prev = vector;
+	c->fault_depth++;
+	int r = setjmp(c->fault);
+	if (r == 0) {
+		x86_deliver(c, vector, err, false, c->rip);
+		c->fault_depth = 0;
+		return X86_EXIT_NONE;
+	}
+	if (r == -1) {
+		c->fault_depth = 0;
+		return X86_EXIT_IO_ABORT;
+	}
+	return deliver_fault(c, c->fault_vector,
+			     r == 0x10001 ? NO_ERR : (uint32_t)(r - 1));
+}
+
+enum x86_exit x86_step(struct x86 *c)
+{
+	struct insn i;
+	int r;
+
+	if (c->halted)
+		return X86_EXIT_HLT;
+	memset(&i, 0, sizeof(i));
+	c->insn_rip = c->rip;
+	c->io_abort = false;
+	uint64_t saved_sp = c->r[R_SP];
+	r = setjmp(c->fault);
+	if (r == 0) {
+		exec_one(c, &i);
+		if (c->shadow && c->rip != c->shadow_rip)
+			c->shadow = false;
+		return c->halted ? X86_EXIT_HLT : X86_EXIT_NONE;
+	}
+	/* Unwound: the instruction did not happen. */
+	c->rip = c->insn_rip;
+	if (r == -1)
+		return X86_EXIT_IO_ABORT;
+	/* Stack ops that faulted half-way leave RSP as it was. */
+	if (c->fault_vector == X86_SS || c->fault_vector == X86_PF ||
+	    c->fault_vector == X86_GP)
+		c->r[R_SP] = saved_sp;
+	c->fault_depth = 0;
+	return deliver_fault(c, c->fault_vector,
+			     r == 0x10001 ? NO_ERR : (uint32_t)(r - 1));
+}
+
+enum x86_exit x86_interrupt(struct x86 *c, unsigned vector)
+{
+	int r;
+
+	c->halted = false;
+	c->shadow = false;
+	c->fault_depth = 0;
+	r = setjmp(c->fault);
+	if (r == 0) {
+		x86_deliver(c, (int)vector, NO_ERR, false, c->rip);
+		return X86_EXIT_NONE;
+	}
+	if (r == -1)
+		return X86_EXIT_IO_ABORT;
+	c->fault_vector_prev = -1;
+	return deliver_fault(c, c->fault_vector,
+			     r == 0x10001 ? NO_ERR : (uint32_t)(r - 1));
+}
+
+enum x86_exit x86_nmi(struct x86 *c)
+{
+	c->nmi_blocked = true;
+	return x86_interrupt(c, X86_NMI);
+}

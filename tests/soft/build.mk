@@ -1,0 +1,10 @@
+# The software CPU's tests: the differential test against the host CPU.
+TEST_PROGS += tests/soft/diff-test
+TESTS += tests/soft/diff-test
+CLEAN_FILES += tests/soft/diff-test.o tests/soft/native.o
+
+tests/soft/native.o: tests/soft/native.S
+	$(CC) -c -o $@ $<
+
+tests/soft/diff-test: tests/soft/diff-test.o tests/soft/native.o $(SOFTCPU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^

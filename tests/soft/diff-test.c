@@ -1,0 +1,974 @@
+/*
+ * Differential test of the software CPU against the host CPU.
+ *
+ * Seeded random sequences of general-purpose instructions run natively
+ * (this process is 64-bit CPL3 code, so the host executes them directly,
+ * see native.S) and on the interpreter in 64-bit mode at CPL3 with page
+ * tables mapping the same code and data pages.  Registers, the defined
+ * arithmetic flags, faults (vector and address) and the data pages must
+ * agree.  Flags the architecture leaves undefined are tracked per
+ * instruction and masked; before an instruction that reads flags, the
+ * generator makes them defined again (cmp eax,eax), so an undefined flag
+ * never leaks into a register.
+ *
+ * Each class prints PASS/FAIL; a failure shows the seed and the bytes.
+ * SOFT_DIFF_SEED and SOFT_DIFF_CASES override the defaults.
+ */
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "hypervisor/soft/cpu.h"
+#include "tests/testlib.h"
+
+#define CODE  0x10000000ull
+#define DATA  0x20000000ull
+#define DATA_SIZE 0x4000
+#define PT    0x30000000ull
+#define PT_SIZE 0x5000
+#define BASE  (DATA + 0x800)     /* rbx: memory operands around here */
+#define STACK (DATA + 0x3000)
+#define TSS   (DATA + 0x3f00)
+
+struct native_regs {
+	uint64_t r[16];
+	uint64_t rflags;
+};
+
+void native_run(struct native_regs *r, void *code);
+extern char native_back[];
+
+/* ---- the generator ---- */
+
+struct gen {
+	uint8_t buf[512];
+	unsigned len;
+	uint64_t rng;
+	uint32_t undef;         /* flags currently undefined */
+};
+
+#define F_ALL (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+static uint64_t rnd(struct gen *g)
+{
+	g->rng ^= g->rng << 13;
+	g->rng ^= g->rng >> 7;
+	g->rng ^= g->rng << 17;
+	return g->rng;
+}
+
+static unsigned pick(struct gen *g, unsigned n)
+{
+	return (unsigned)(rnd(g) % n);
+}
+
+static void b(struct gen *g, uint8_t v)
+{
+	if (g->len < sizeof(g->buf))
+		g->buf[g->len++] = v;
+}
+
+static void imm(struct gen *g, uint64_t v, unsigned size)
+{
+	for (unsigned k = 0; k < size; k++)
+		b(g, (uint8_t)(v >> (8 * k)));
+}
+
+/* Registers a sequence may write: not rsp (4) or rbx (3). */
+static unsigned any_reg(struct gen *g)
+{
+	static const unsigned pool[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12,
+					 13, 14, 15 };
+	return pool[pick(g, sizeof(pool) / sizeof(pool[0]))];
+}
+
+struct rm {
+	bool mem;
+	unsigned reg;
+	int kind;               /* 0 [rbx+disp8], 1 [disp32] */
+	int32_t disp;
+};
+
+static struct rm rm_pick(struct gen *g, bool allow_mem, unsigned align)
+{
+	struct rm r = { 0 };
+
+	if (allow_mem && pick(g, 3) == 0) {
+		r.mem = true;
+		r.kind = pick(g, 4) == 0;
+		r.disp = (int32_t)(pick(g, 200)) - 100;
+		if (align)
+			r.disp &= ~(int32_t)(align - 1);
+		if (r.kind)
+			r.disp += (int32_t)(BASE & 0x7fffffff);
+	} else {
+		r.reg = any_reg(g);
+	}
+	return r;
+}
+
+/*
+ * Emit: prefixes, opcode, ModRM(reg field, rm operand), immediate.
+ * size 1 with byte_regs: pick so that high-byte registers never meet REX.
+ */
+static void emit(struct gen *g, unsigned size, const uint8_t *op,
+		 unsigned oplen, unsigned regf, struct rm rm, unsigned immsz,
+		 uint64_t immv, bool f3)
+{
+	uint8_t rex = 0;
+
+	if (size == 2)
+		b(g, 0x66);
+	if (f3)
+		b(g, 0xf3);
+	if (size == 8)
+		rex |= 8;
+	if (regf & 8)
+		rex |= 4;
+	if (!rm.mem && (rm.reg & 8))
+		rex |= 1;
+	/* Byte registers 4-7 mean spl..dil only with a REX prefix. */
+	if (size == 1 && ((regf >= 4 && regf < 8) ||
+			  (!rm.mem && rm.reg >= 4 && rm.reg < 8)))
+		rex |= 0x40;
+	if (rex)
+		b(g, 0x40 | rex);
+	for (unsigned k = 0; k < oplen; k++)
+		b(g, op[k]);
+	if (rm.mem) {
+		if (rm.kind == 0) {
+			b(g, (uint8_t)(0x40 | (regf & 7) << 3 | 3));
+			b(g, (uint8_t)rm.disp);
+		} else {
+			b(g, (uint8_t)(0x04 | (regf & 7) << 3));
+			b(g, 0x25);
+			imm(g, (uint32_t)rm.disp, 4);
+		}
+	} else {
+		b(g, (uint8_t)(0xc0 | (regf & 7) << 3 | (rm.reg & 7)));
+	}
+	imm(g, immv, immsz);
+}
+
+static unsigned osz(struct gen *g)
+{
+	static const unsigned s[] = { 1, 2, 4, 8 };
+
+	return s[pick(g, 4)];
+}
+
+static unsigned osz_nb(struct gen *g)
+{
+	static const unsigned s[] = { 2, 4, 8 };
+
+	return s[pick(g, 3)];
+}
+
+/* Make every flag defined before an instruction that reads them. */
+static void flags_defined(struct gen *g, uint32_t reads)
+{
+	if (g->undef & reads) {
+		b(g, 0x39);             /* cmp eax, eax */
+		b(g, 0xc0);
+		g->undef = 0;
+	}
+}
+
+static void effect(struct gen *g, uint32_t defines, uint32_t undef)
+{
+	g->undef = (g->undef & ~defines) | undef;
+}
+
+/* ---- instruction classes ---- */
+
+static void g_alu(struct gen *g)
+{
+	unsigned alu = pick(g, 8), size = osz(g), form = pick(g, 5);
+	uint8_t op;
+	struct rm rm = rm_pick(g, true, 0);
+	unsigned reg = any_reg(g);
+
+	if (alu == 2 || alu == 3)
+		flags_defined(g, F_CF);
+	switch (form) {
+	case 0: case 1:         /* E,G or G,E */
+		op = (uint8_t)(alu << 3 | form << 1 | (size > 1));
+		emit(g, size, &op, 1, reg, rm, 0, 0, false);
+		break;
+	case 2:                 /* group 1, imm */
+		op = size == 1 ? 0x80 : pick(g, 2) ? 0x83 : 0x81;
+		emit(g, size, &op, 1, alu, rm, op == 0x81 ? (size == 2 ? 2 : 4) : 1,
+		     rnd(g), false);
+		break;
+	case 3: {               /* accumulator, imm */
+		op = (uint8_t)(alu << 3 | 4 | (size > 1));
+		if (size == 2)
+			b(g, 0x66);
+		if (size == 8)
+			b(g, 0x48);
+		b(g, op);
+		imm(g, rnd(g), size == 1 ? 1 : size == 2 ? 2 : 4);
+		break;
+	}
+	default: {              /* TEST */
+		op = size == 1 ? 0x84 : 0x85;
+		emit(g, size, &op, 1, reg, rm, 0, 0, false);
+		break;
+	}
+	}
+	effect(g, F_ALL, (alu == 1 || alu == 4 || alu == 6 || form == 4) ? F_AF : 0);
+}
+
+static void g_unary(struct gen *g)
+{
+	unsigned size = osz(g), kind = pick(g, 4);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op;
+
+	if (kind < 2) {         /* INC, DEC */
+		op = size == 1 ? 0xfe : 0xff;
+		emit(g, size, &op, 1, kind, rm, 0, 0, false);
+		effect(g, F_ALL & ~F_CF, 0);
+	} else {                /* NOT, NEG */
+		op = size == 1 ? 0xf6 : 0xf7;
+		emit(g, size, &op, 1, kind, rm, 0, 0, false);
+		if (kind == 3)
+			effect(g, F_ALL, 0);
+	}
+}
+
+static void g_muldiv(struct gen *g)
+{
+	unsigned size = osz(g), kind = pick(g, 7);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op[2];
+
+	switch (kind) {
+	case 0: case 1: case 2: case 3:         /* MUL IMUL DIV IDIV */
+		op[0] = size == 1 ? 0xf6 : 0xf7;
+		emit(g, size, op, 1, 4 + kind, rm, 0, 0, false);
+		effect(g, F_ALL, kind < 2 ? (F_SF | F_ZF | F_AF | F_PF) : F_ALL);
+		break;
+	case 4:                                 /* IMUL G,E */
+		size = osz_nb(g);
+		op[0] = 0x0f; op[1] = 0xaf;
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+		effect(g, F_ALL, F_SF | F_ZF | F_AF | F_PF);
+		break;
+	default:                                /* IMUL G,E,imm */
+		size = osz_nb(g);
+		op[0] = kind == 5 ? 0x69 : 0x6b;
+		emit(g, size, op, 1, any_reg(g), rm,
+		     kind == 5 ? (size == 2 ? 2 : 4) : 1, rnd(g), false);
+		effect(g, F_ALL, F_SF | F_ZF | F_AF | F_PF);
+		break;
+	}
+}
+
+static void g_shift(struct gen *g)
+{
+	unsigned size = osz(g), op7 = pick(g, 8), form = pick(g, 3);
+	unsigned bits = size * 8, count;
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op;
+
+	if (op7 == 6)
+		op7 = 4;
+	if (op7 == 2 || op7 == 3)
+		flags_defined(g, F_CF);
+	if (form == 0) {
+		count = 1;
+		op = size == 1 ? 0xd0 : 0xd1;
+		emit(g, size, &op, 1, op7, rm, 0, 0, false);
+	} else if (form == 1) {
+		count = pick(g, 70);
+		b(g, 0xb1);             /* mov cl, count */
+		b(g, (uint8_t)count);
+		op = size == 1 ? 0xd2 : 0xd3;
+		emit(g, size, &op, 1, op7, rm, 0, 0, false);
+	} else {
+		count = pick(g, 70);
+		op = size == 1 ? 0xc0 : 0xc1;
+		emit(g, size, &op, 1, op7, rm, 1, count, false);
+	}
+	count &= size == 8 ? 63 : 31;
+	if (!count)
+		return;
+	if (op7 <= 3) {                 /* rotates: CF, OF only */
+		(void)bits;
+		effect(g, F_CF | F_OF, count == 1 ? 0 : F_OF);
+		return;
+	}
+	uint32_t undef = F_AF | (count == 1 ? 0 : F_OF);
+
+	if (count >= bits)
+		undef |= F_CF | F_OF;
+	effect(g, F_ALL, undef);
+}
+
+static void g_dshift(struct gen *g)
+{
+	unsigned size = osz_nb(g), count;
+	bool left = pick(g, 2), cl = pick(g, 2);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op[2] = { 0x0f, 0 };
+
+	count = pick(g, size == 2 ? 17 : size == 4 ? 32 : 64);
+	if (cl) {
+		b(g, 0xb1);
+		b(g, (uint8_t)count);
+		op[1] = left ? 0xa5 : 0xad;
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+	} else {
+		op[1] = left ? 0xa4 : 0xac;
+		emit(g, size, op, 2, any_reg(g), rm, 1, count, false);
+	}
+	count &= size == 8 ? 63 : 31;
+	if (count)
+		effect(g, F_ALL, F_AF | (count == 1 ? 0 : F_OF) |
+		       (count >= size * 8 ? F_ALL : 0));
+}
+
+static void g_bits(struct gen *g)
+{
+	unsigned size = osz_nb(g), kind = pick(g, 4);
+	uint8_t op[2] = { 0x0f, 0 };
+
+	if (pick(g, 2)) {       /* register bit offset: register operand */
+		struct rm rm = rm_pick(g, false, 0);
+
+		op[1] = (uint8_t)(0xa3 | kind << 3);
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+	} else {
+		struct rm rm = rm_pick(g, true, 0);
+
+		op[1] = 0xba;
+		emit(g, size, op, 2, 4 + kind, rm, 1, pick(g, 256), false);
+	}
+	effect(g, F_CF, F_OF | F_SF | F_AF | F_PF);
+}
+
+static void g_scan(struct gen *g)
+{
+	unsigned size = osz_nb(g), kind = pick(g, 3);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op[2] = { 0x0f, kind == 0 ? 0xbc : kind == 1 ? 0xbd : 0xb8 };
+
+	emit(g, size, op, 2, any_reg(g), rm, 0, 0, kind == 2);
+	if (kind == 2)
+		effect(g, F_ALL, 0);
+	else
+		effect(g, F_ZF, F_CF | F_OF | F_SF | F_AF | F_PF);
+}
+
+static void g_cond(struct gen *g)
+{
+	unsigned cc = pick(g, 16);
+	uint8_t op[2] = { 0x0f, 0 };
+
+	flags_defined(g, F_ALL);
+	if (pick(g, 2)) {
+		op[1] = (uint8_t)(0x40 | cc);
+		emit(g, osz_nb(g), op, 2, any_reg(g), rm_pick(g, true, 0), 0, 0,
+		     false);
+	} else {
+		op[1] = (uint8_t)(0x90 | cc);
+		emit(g, 1, op, 2, 0, rm_pick(g, true, 0), 0, 0, false);
+	}
+}
+
+static void g_xchg(struct gen *g)
+{
+	unsigned size = osz(g), kind = pick(g, 5);
+	struct rm rm = rm_pick(g, true, kind == 4 ? 16 : 0);
+	uint8_t op[2] = { 0x0f, 0 };
+
+	switch (kind) {
+	case 0:
+		op[0] = size == 1 ? 0x86 : 0x87;
+		emit(g, size, op, 1, any_reg(g), rm, 0, 0, false);
+		break;
+	case 1:
+		op[1] = size == 1 ? 0xc0 : 0xc1;
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+		effect(g, F_ALL, 0);
+		break;
+	case 2: case 3:
+		op[1] = size == 1 ? 0xb0 : 0xb1;
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+		effect(g, F_ALL, 0);
+		break;
+	default:                /* CMPXCHG8B / 16B */
+		rm.mem = true;
+		rm.kind = 0;
+		rm.disp = (int32_t)(pick(g, 8) * 16) - 64;
+		op[1] = 0xc7;
+		emit(g, pick(g, 2) ? 8 : 4, op, 2, 1, rm, 0, 0, false);
+		effect(g, F_ZF, 0);
+		break;
+	}
+}
+
+static void g_mov(struct gen *g)
+{
+	unsigned size = osz(g), kind = pick(g, 8);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op[2] = { 0x0f, 0 };
+	unsigned reg = any_reg(g);
+
+	switch (kind) {
+	case 0:
+		op[0] = (uint8_t)(0x88 | pick(g, 2) << 1 | (size > 1));
+		emit(g, size, op, 1, reg, rm, 0, 0, false);
+		break;
+	case 1:
+		op[0] = size == 1 ? 0xc6 : 0xc7;
+		emit(g, size, op, 1, 0, rm, size == 1 ? 1 : size == 2 ? 2 : 4,
+		     rnd(g), false);
+		break;
+	case 2:                 /* MOV r, imm (64-bit immediate too) */
+		if (size == 2)
+			b(g, 0x66);
+		b(g, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (reg >> 3)));
+		b(g, (uint8_t)((size == 1 ? 0xb0 : 0xb8) | (reg & 7)));
+		imm(g, rnd(g), size);
+		break;
+	case 3:                 /* MOVZX / MOVSX */
+		op[1] = (uint8_t)(0xb6 | pick(g, 2) | pick(g, 2) << 3);
+		emit(g, osz_nb(g), op, 2, reg, rm, 0, 0, false);
+		break;
+	case 4:                 /* MOVSXD */
+		op[0] = 0x63;
+		emit(g, 8, op, 1, reg, rm, 0, 0, false);
+		break;
+	case 5:                 /* LEA */
+		rm.mem = true;
+		op[0] = 0x8d;
+		emit(g, osz_nb(g), op, 1, reg, rm, 0, 0, false);
+		break;
+	case 6:                 /* BSWAP */
+		b(g, (uint8_t)(0x40 | (pick(g, 2) ? 8 : 0) | (reg >> 3)));
+		b(g, 0x0f);
+		b(g, (uint8_t)(0xc8 | (reg & 7)));
+		break;
+	default:                /* CBW/CWDE/CDQE, CWD/CDQ/CQO */
+		size = osz_nb(g);
+		if (size == 2)
+			b(g, 0x66);
+		if (size == 8)
+			b(g, 0x48);
+		b(g, pick(g, 2) ? 0x98 : 0x99);
+		break;
+	}
+}
+
+static void g_stack(struct gen *g)
+{
+	unsigned reg = any_reg(g), kind = pick(g, 6);
+
+	switch (kind) {
+	case 0:                 /* push r; pop r' */
+		if (reg & 8)
+			b(g, 0x41);
+		b(g, (uint8_t)(0x50 | (reg & 7)));
+		reg = any_reg(g);
+		if (reg & 8)
+			b(g, 0x41);
+		b(g, (uint8_t)(0x58 | (reg & 7)));
+		break;
+	case 1:                 /* push imm; pop r */
+		if (pick(g, 2)) {
+			b(g, 0x68);
+			imm(g, rnd(g), 4);
+		} else {
+			b(g, 0x6a);
+			b(g, (uint8_t)rnd(g));
+		}
+		if (reg & 8)
+			b(g, 0x41);
+		b(g, (uint8_t)(0x58 | (reg & 7)));
+		break;
+	case 2:                 /* 16-bit push/pop */
+		b(g, 0x66);
+		b(g, (uint8_t)(0x50 | (reg & 7) % 3));
+		b(g, 0x66);
+		b(g, (uint8_t)(0x58 | (any_reg(g) & 7) % 3));
+		break;
+	case 3: {               /* enter n, level; leave */
+		b(g, 0x48); b(g, 0x89); b(g, 0xe5);     /* mov rbp, rsp */
+		b(g, 0xc8);
+		imm(g, pick(g, 64), 2);
+		b(g, (uint8_t)pick(g, 4));
+		b(g, 0xc9);
+		break;
+	}
+	case 4:                 /* pushf; pop r / push r; popf */
+		flags_defined(g, F_ALL);
+		b(g, 0x9c);
+		b(g, (uint8_t)(0x58 | (reg & 7) % 3));
+		break;
+	default:
+		/* popf can set arithmetic flags and DF from a register. */
+		b(g, 0x48); b(g, 0xc7); b(g, 0xc0);     /* mov rax, imm */
+		imm(g, rnd(g) & 0x8d5, 4);
+		b(g, 0x50);
+		b(g, 0x9d);
+		b(g, 0xfc);                             /* cld */
+		effect(g, F_ALL, 0);
+		break;
+	}
+}
+
+static void g_string(struct gen *g)
+{
+	static const uint8_t ops[] = { 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab,
+				       0xac, 0xad, 0xae, 0xaf };
+	uint8_t op = ops[pick(g, sizeof(ops))];
+	unsigned size = op & 1 ? osz_nb(g) : 1;
+	bool down = pick(g, 2);
+	unsigned rep = pick(g, 3);     /* none, rep(e), repne */
+
+	/* rsi, rdi inside the data pages; small rcx */
+	b(g, 0x48); b(g, 0xbe); imm(g, DATA + 0x400 + pick(g, 64) * 8, 8);
+	b(g, 0x48); b(g, 0xbf); imm(g, DATA + 0x1400 + pick(g, 64) * 8, 8);
+	b(g, 0xb9); imm(g, pick(g, 24), 4);
+	if (down)
+		b(g, 0xfd);
+	if (size == 2)
+		b(g, 0x66);
+	if (rep == 1)
+		b(g, 0xf3);
+	else if (rep == 2)
+		b(g, 0xf2);
+	if (size == 8)
+		b(g, 0x48);
+	b(g, op);
+	if (down)
+		b(g, 0xfc);
+	if (op == 0xa6 || op == 0xa7 || op == 0xae || op == 0xaf)
+		effect(g, F_ALL, 0);
+}
+
+static void g_flags(struct gen *g)
+{
+	switch (pick(g, 6)) {
+	case 0:
+		b(g, 0x9e);     /* SAHF */
+		effect(g, F_CF | F_PF | F_AF | F_ZF | F_SF, 0);
+		break;
+	case 1:
+		flags_defined(g, F_ALL);
+		b(g, 0x9f);     /* LAHF */
+		break;
+	case 2:
+		flags_defined(g, F_CF);
+		b(g, 0xf5);     /* CMC */
+		break;
+	case 3:
+		b(g, 0xf8);     /* CLC */
+		effect(g, F_CF, 0);
+		break;
+	case 4:
+		b(g, 0xf9);     /* STC */
+		effect(g, F_CF, 0);
+		break;
+	default:
+		g_alu(g);
+		break;
+	}
+}
+
+static void g_branch(struct gen *g)
+{
+	unsigned kind = pick(g, 4);
+
+	flags_defined(g, F_ALL);
+	switch (kind) {
+	case 0:                 /* jcc over a 3-byte instruction */
+		b(g, (uint8_t)(0x70 | pick(g, 16)));
+		b(g, 3);
+		b(g, 0x48); b(g, 0xff); b(g, 0xc0);     /* inc rax */
+		break;
+	case 1:                 /* jcc near */
+		b(g, 0x0f);
+		b(g, (uint8_t)(0x80 | pick(g, 16)));
+		imm(g, 3, 4);
+		b(g, 0x48); b(g, 0xff); b(g, 0xc1);     /* inc rcx */
+		break;
+	case 2:                 /* loop / loopz / loopnz / jrcxz */
+		b(g, 0xb9); imm(g, pick(g, 3), 4);
+		b(g, (uint8_t)(0xe0 | pick(g, 4)));
+		b(g, 3);
+		b(g, 0x48); b(g, 0xff); b(g, 0xc2);     /* inc rdx */
+		break;
+	default:                /* jmp short over */
+		b(g, 0xeb);
+		b(g, 2);
+		b(g, 0x0f); b(g, 0x0b);                 /* ud2, skipped */
+		break;
+	}
+}
+
+static void g_priv(struct gen *g)
+{
+	static const uint8_t seqs[][4] = {
+		{ 1, 0xfa }, { 1, 0xfb }, { 1, 0xf4 }, { 1, 0xec }, { 1, 0xee },
+		{ 3, 0x0f, 0x20, 0xc0 }, { 3, 0x0f, 0x01, 0x13 },
+		{ 2, 0x0f, 0x30 }, { 2, 0x0f, 0x32 }, { 2, 0x0f, 0x0b },
+		{ 2, 0x0f, 0x06 }, { 3, 0x0f, 0x22, 0xd8 },
+	};
+	const uint8_t *s = seqs[pick(g, sizeof(seqs) / sizeof(seqs[0]))];
+
+	for (unsigned k = 1; k <= s[0]; k++)
+		b(g, s[k]);
+}
+
+struct cls {
+	const char *name;
+	void (*gen)(struct gen *g);
+};
+
+static const struct cls classes[] = {
+	{ "alu", g_alu }, { "inc-dec-not-neg", g_unary },
+	{ "mul-div", g_muldiv }, { "shift-rotate", g_shift },
+	{ "shld-shrd", g_dshift }, { "bit-test", g_bits },
+	{ "bsf-bsr-popcnt", g_scan }, { "cmov-setcc", g_cond },
+	{ "xchg-xadd-cmpxchg", g_xchg }, { "mov-movx-lea-bswap", g_mov },
+	{ "stack-enter-leave", g_stack }, { "string-rep", g_string },
+	{ "flags", g_flags }, { "branches", g_branch },
+	{ "privileged-faults", g_priv },
+};
+
+/* ---- native side ---- */
+
+static sigjmp_buf native_jmp;
+static struct native_regs fault_regs;
+static int fault_trap = -1;
+static uint64_t fault_rip_native;
+
+static void on_fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *gr = uc->uc_mcontext.gregs;
+	static const int map[16] = {
+		REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI,
+		REG_RDI, REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13,
+		REG_R14, REG_R15,
+	};
+
+	(void)sig;
+	(void)si;
+	for (int k = 0; k < 16; k++)
+		fault_regs.r[k] = (uint64_t)gr[map[k]];
+	fault_regs.rflags = (uint64_t)gr[REG_EFL];
+	fault_trap = (int)gr[REG_TRAPNO];
+	fault_regs.r[4] = (uint64_t)gr[REG_RSP];
+	/* Where it faulted, kept in a spare slot: */
+	fault_rip_native = (uint64_t)gr[REG_RIP];
+	siglongjmp(native_jmp, 1);
+}
+
+struct outcome {
+	struct native_regs r;
+	int vector;             /* -1: ran to the end */
+	uint64_t rip;           /* faulting instruction */
+	uint8_t data[DATA_SIZE];
+};
+
+static void run_native(const struct gen *g, const struct native_regs *in,
+		       struct outcome *out)
+{
+	uint8_t *code = (uint8_t *)CODE;
+	uint64_t back = (uint64_t)native_back;
+
+	memcpy(code, g->buf, g->len);
+	/* jmp *0(%rip) ; .quad native_back */
+	code[g->len] = 0xff;
+	code[g->len + 1] = 0x25;
+	memset(code + g->len + 2, 0, 4);
+	memcpy(code + g->len + 6, &back, 8);
+	__builtin___clear_cache((char *)code, (char *)code + g->len + 14);
+	out->r = *in;
+	out->vector = -1;
+	fault_trap = -1;
+	if (sigsetjmp(native_jmp, 1) == 0) {
+		native_run(&out->r, code);
+	} else {
+		out->r = fault_regs;
+		out->vector = fault_trap;
+		out->rip = fault_rip_native;
+	}
+	memcpy(out->data, (void *)DATA, DATA_SIZE);
+}
+
+/* ---- interpreter side ---- */
+
+static uint8_t *bus_ram(void *opaque, uint64_t gpa, uint64_t *avail, bool *ro)
+{
+	(void)opaque;
+	*ro = false;
+	if (gpa >= CODE && gpa < CODE + 0x1000) {
+		*avail = CODE + 0x1000 - gpa;
+		return (uint8_t *)gpa;
+	}
+	if (gpa >= DATA && gpa < DATA + DATA_SIZE) {
+		*avail = DATA + DATA_SIZE - gpa;
+		return (uint8_t *)gpa;
+	}
+	if (gpa >= PT && gpa < PT + PT_SIZE) {
+		*avail = PT + PT_SIZE - gpa;
+		return (uint8_t *)gpa;
+	}
+	return NULL;
+}
+
+static int bus_mmio(void *opaque, uint64_t gpa, unsigned size, bool write,
+		    uint64_t *val)
+{
+	(void)opaque; (void)gpa; (void)size; (void)write;
+	*val = ~0ull;
+	return 0;
+}
+
+static int bus_pio(void *opaque, uint16_t port, unsigned size, bool write,
+		   uint64_t *val)
+{
+	(void)opaque; (void)port; (void)size; (void)write;
+	*val = ~0ull;
+	return 0;
+}
+
+static uint64_t bus_tsc(void *opaque)
+{
+	(void)opaque;
+	return 0;
+}
+
+static int exc_vector;
+
+static bool bus_exception(void *opaque, int vector, uint32_t err)
+{
+	(void)opaque;
+	(void)err;
+	exc_vector = vector;
+	return true;
+}
+
+static const struct x86_bus test_bus = {
+	.ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio, .tsc = bus_tsc,
+	.exception = bus_exception,
+};
+
+/* 4-level tables at PT mapping the code page and the data pages, user,
+ * writable, 4 KiB pages. */
+static void build_page_tables(void)
+{
+	uint64_t *pml4 = (uint64_t *)PT, *pdpt = (uint64_t *)(PT + 0x1000);
+	uint64_t *pd = (uint64_t *)(PT + 0x2000), *pt = (uint64_t *)(PT + 0x3000);
+	uint64_t *pt2 = (uint64_t *)(PT + 0x4000);
+
+	memset((void *)PT, 0, PT_SIZE);
+	pml4[0] = (PT + 0x1000) | 7;
+	pdpt[0] = (PT + 0x2000) | 7;
+	pd[CODE >> 21] = (PT + 0x3000) | 7;
+	pd[DATA >> 21] = (PT + 0x4000) | 7;
+	pt[0] = CODE | 7;
+	for (unsigned k = 0; k < DATA_SIZE / 0x1000; k++)
+		pt2[k] = (DATA + k * 0x1000) | 7;
+}
+
+static void run_interp(const struct gen *g, const struct native_regs *in,
+		       const uint8_t *data0, struct outcome *out)
+{
+	struct x86 c;
+
+	memcpy((void *)DATA, data0, DATA_SIZE);
+	memcpy((void *)CODE, g->buf, g->len);
+	memset((void *)(CODE + g->len), 0xf4, 16);
+	memset(&c, 0, sizeof(c));
+	c.bus = &test_bus;
+	x86_reset(&c);
+	memcpy(c.r, in->r, sizeof(c.r));
+	c.flags = in->rflags;
+	c.rip = CODE;
+	c.cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_WP;
+	c.cr4 = CR4_PAE;
+	c.cr3 = PT;
+	c.efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE;
+	c.seg[S_CS] = (struct x86_seg){ 0, 0xffffffff, 0x33,
+					0x9b | 0x60 | SEG_L | SEG_G };
+	for (int s = 0; s < 6; s++)
+		if (s != S_CS)
+			c.seg[s] = (struct x86_seg){ 0, 0xffffffff, 0x2b,
+						     0x93 | 0x60 | SEG_DB | SEG_G };
+	c.cpl = 3;
+	/* A TSS whose I/O bitmap lies beyond its limit: every port is
+	 * refused at CPL3, as under Linux. */
+	c.tr = (struct x86_seg){ TSS, 0x67, 0x40, 0x8b };
+	out->vector = -1;
+	for (int steps = 0; steps < 100000; steps++) {
+		enum x86_exit e;
+
+		if (c.rip == CODE + g->len)
+			break;
+		if (getenv("SOFT_DIFF_TRACE"))
+			fprintf(stderr, "rip %#llx rax %#llx rcx %#llx rdx %#llx rsi %#llx rdi %#llx fl %#llx\n",
+				(unsigned long long)c.rip, (unsigned long long)c.r[0],
+				(unsigned long long)c.r[1], (unsigned long long)c.r[2],
+				(unsigned long long)c.r[6], (unsigned long long)c.r[7],
+				(unsigned long long)c.flags);
+		e = x86_step(&c);
+		if (e == X86_EXIT_EXCEPTION) {
+			out->vector = exc_vector;
+			out->rip = c.rip;
+			break;
+		}
+		if (e != X86_EXIT_NONE) {
+			out->vector = 1000 + (int)e;
+			out->rip = c.rip;
+			break;
+		}
+	}
+	memcpy(out->r.r, c.r, sizeof(c.r));
+	out->r.rflags = c.flags;
+	memcpy(out->data, (void *)DATA, DATA_SIZE);
+}
+
+static const char *const reg_names[16] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9",
+	"r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+/* Compare; on a difference describe it in why. */
+static bool same(const struct outcome *n, const struct outcome *s,
+		 uint32_t undef, char *why, size_t len)
+{
+	uint64_t fmask = (F_ALL | F_DF) & ~undef;
+
+	if (n->vector != s->vector) {
+		snprintf(why, len, "native fault %d at %#llx, interpreter %d at %#llx",
+			 n->vector, (unsigned long long)n->rip, s->vector,
+			 (unsigned long long)s->rip);
+		return false;
+	}
+	if (n->vector >= 0 && n->rip != s->rip) {
+		snprintf(why, len, "fault %d at %#llx natively, %#llx on the "
+			 "interpreter", n->vector, (unsigned long long)n->rip,
+			 (unsigned long long)s->rip);
+		return false;
+	}
+	for (int k = 0; k < 16; k++)
+		if (n->r.r[k] != s->r.r[k]) {
+			snprintf(why, len, "%s: native %#llx, interpreter %#llx",
+				 reg_names[k], (unsigned long long)n->r.r[k],
+				 (unsigned long long)s->r.r[k]);
+			return false;
+		}
+	if ((n->r.rflags ^ s->r.rflags) & fmask) {
+		snprintf(why, len, "rflags: native %#llx, interpreter %#llx "
+			 "(compared %#llx)", (unsigned long long)n->r.rflags,
+			 (unsigned long long)s->r.rflags,
+			 (unsigned long long)fmask);
+		return false;
+	}
+	for (unsigned k = 0; k < DATA_SIZE; k++)
+		if (n->data[k] != s->data[k]) {
+			snprintf(why, len, "memory at %#llx: native %#x, "
+				 "interpreter %#x",
+				 (unsigned long long)(DATA + k), n->data[k],
+				 s->data[k]);
+			return false;
+		}
+	return true;
+}
+
+int main(void)
+{
+	const char *env_seed = getenv("SOFT_DIFF_SEED");
+	const char *env_cases = getenv("SOFT_DIFF_CASES");
+	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261122;
+	unsigned cases = env_cases ? (unsigned)atoi(env_cases) : 2000;
+	const char *only = getenv("SOFT_DIFF_CLASS");
+	struct sigaction sa = { .sa_sigaction = on_fault,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	static uint8_t data0[DATA_SIZE];
+	static struct outcome nat, sim;
+
+	if (mmap((void *)CODE, 0x1000, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
+	    MAP_FAILED ||
+	    mmap((void *)DATA, DATA_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
+	    MAP_FAILED ||
+	    mmap((void *)PT, PT_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
+	    MAP_FAILED) {
+		test_skip("soft-diff", "cannot map the fixed test pages");
+		return 0;
+	}
+	/* The handler runs on its own stack: the kernel's signal frame must
+	 * not land on the sequence's stack inside the data pages. */
+	static uint8_t altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	sigaltstack(&ss, NULL);
+	sa.sa_flags |= SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGTRAP, &sa, NULL);
+	build_page_tables();
+
+	for (size_t ci = 0; ci < sizeof(classes) / sizeof(classes[0]); ci++) {
+		char name[64], why[256];
+		unsigned failures = 0;
+
+		snprintf(name, sizeof(name), "soft-diff/%s", classes[ci].name);
+		if (only && strcmp(only, classes[ci].name))
+			continue;
+		for (unsigned n = 0; n < cases && failures == 0; n++) {
+			struct gen g = { .rng = seed * 1000003 + ci * 7919 + n + 1 };
+			struct native_regs in;
+			uint64_t case_seed = g.rng;
+
+			for (int k = 0; k < 20; k++)
+				rnd(&g);
+			unsigned count = 1 + pick(&g, 6);
+			for (unsigned k = 0; k < count; k++)
+				classes[ci].gen(&g);
+			for (int k = 0; k < 16; k++)
+				in.r[k] = pick(&g, 4) ? rnd(&g) :
+					  rnd(&g) & (pick(&g, 2) ? 0xff : 0xffff);
+			in.r[3] = BASE;
+			in.r[4] = STACK;
+			in.rflags = 0x202 | (rnd(&g) & F_ALL);
+			for (unsigned k = 0; k < DATA_SIZE; k++)
+				data0[k] = (uint8_t)rnd(&g);
+			data0[TSS - DATA + 0x66] = 0x68;
+			data0[TSS - DATA + 0x67] = 0;
+
+			memcpy((void *)DATA, data0, DATA_SIZE);
+			run_native(&g, &in, &nat);
+			run_interp(&g, &in, data0, &sim);
+			if (!same(&nat, &sim, g.undef, why, sizeof(why))) {
+				char hex[3 * 512 + 1] = "";
+
+				for (unsigned k = 0; k < g.len; k++)
+					sprintf(hex + 3 * k, "%02x ", g.buf[k]);
+				test_fail(name, "case %u (seed %#llx): %s; bytes: %s",
+					  n, (unsigned long long)case_seed, why,
+					  hex);
+				failures++;
+			}
+		}
+		if (!failures)
+			test_pass(name);
+	}
+	return test_exit();
+}
