@@ -155,6 +155,7 @@ struct x86 {
 
 	const struct x86_bus *bus;
 	unsigned cpu_id;
+	uint64_t tlb_gen;       /* bumped by every TLB flush */
 
 	/* ---- per-instruction state (the decoder's) ---- */
 	jmp_buf fault;

@@ -102,13 +102,19 @@ struct tlb_entry {
  * thread, flushed when the thread starts running another CPU. */
 static __thread struct {
 	const struct x86 *owner;
+	uint64_t gen;
 	struct tlb_entry e[TLB_SIZE];
 } tlb;
 
+/* Flushes may come from another thread (registers set by hvmd while the
+ * vCPU is parked): bump the CPU's generation, and the thread running it
+ * drops its entries at the next translation. */
 void x86_tlb_flush(struct x86 *c)
 {
-	(void)c;
-	memset(&tlb, 0, sizeof(tlb));
+	c->tlb_gen++;
+	if (tlb.owner == c)
+		memset(tlb.e, 0, sizeof(tlb.e));
+	tlb.gen = c->tlb_gen;
 }
 
 static uint64_t pt_read(struct x86 *c, uint64_t pa)
@@ -237,9 +243,10 @@ uint64_t x86_translate(struct x86 *c, uint64_t lin, enum acc acc, bool user)
 
 	if (!(c->cr0 & CR0_PG))
 		return c->a20 ? lin : lin & ~(1ull << 20);
-	if (tlb.owner != c) {
-		memset(&tlb, 0, sizeof(tlb));
+	if (tlb.owner != c || tlb.gen != c->tlb_gen) {
+		memset(tlb.e, 0, sizeof(tlb.e));
 		tlb.owner = c;
+		tlb.gen = c->tlb_gen;
 	}
 	t = &tlb.e[(vpage >> 12) % TLB_SIZE];
 	if (t->vpage == (vpage | 1) && (!user || t->user) &&

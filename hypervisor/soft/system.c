@@ -1099,10 +1099,12 @@ void x86_reset(struct x86 *c)
 {
 	const struct x86_bus *bus = c->bus;
 	unsigned id = c->cpu_id;
+	uint64_t gen = c->tlb_gen;
 
 	memset(c, 0, sizeof(*c));
 	c->bus = bus;
 	c->cpu_id = id;
+	c->tlb_gen = gen;
 	c->rip = 0xfff0;
 	c->flags = 2;
 	c->r[R_DX] = 0x6f1;

@@ -1,0 +1,476 @@
+/*
+ * soft_backend: hvmd's vCPU backend on the software x86 CPU.
+ *
+ * Each vCPU thread runs the interpreter in batches of instructions and,
+ * between batches, looks at its interrupt controller (hypervisor/irqchip:
+ * PICs, IOAPIC, a LAPIC per vCPU, PIT) for INIT/SIPI, NMIs and external
+ * interrupts, and moves the platform timers on.  RAM is reached directly
+ * through the domain's memory regions; ports and MMIO the irqchip does
+ * not own become ioreqs to the device model; REP INS/OUTS become one
+ * string ioreq per page.  HLT sleeps until the next timer deadline, an
+ * interrupt, or a kick.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hvm/ioreq.h"
+#include "hypervisor/irqchip/irqchip.h"
+#include "hypervisor/soft/cpu.h"
+#include "hypervisor/vcpu.h"
+
+#define BATCH 512
+
+struct soft_dom {
+	struct irqchip *ic;
+};
+
+struct soft_vcpu {
+	struct x86 cpu;
+	struct x86_bus bus;
+	struct vcpu *v;
+	struct domain *d;
+	struct irqchip *ic;
+	unsigned id;
+	bool wait_sipi;
+	atomic_bool kicked;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool wake_pending;
+};
+
+static struct soft_vcpu *sv_of(struct domain *d, unsigned id)
+{
+	struct vcpu *v = hv_domain_vcpu(d, id);
+
+	return v ? hv_vcpu_backend(v) : NULL;
+}
+
+static void sv_wake(struct soft_vcpu *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->wake_pending = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The irqchip's "this vCPU may have something to take" callback. */
+static void ic_kick(void *opaque, unsigned vcpu)
+{
+	struct soft_vcpu *s = sv_of(opaque, vcpu);
+
+	if (s)
+		sv_wake(s);
+}
+
+/* ---- the bus ---- */
+
+static uint8_t *bus_ram(void *opaque, uint64_t gpa, uint64_t *avail, bool *ro)
+{
+	struct soft_vcpu *s = opaque;
+	uint32_t flags = 0;
+	uint8_t *p = hv_gpa_to_hva(s->d, gpa, avail, &flags);
+
+	*ro = flags & HVCTL_MEM_F_READONLY;
+	return p;
+}
+
+static int io_result(int ret)
+{
+	/* -EINTR: the domain is going away; abandon the instruction. */
+	return ret == -EINTR ? 1 : 0;
+}
+
+static int bus_mmio(void *opaque, uint64_t gpa, unsigned size, bool write,
+		    uint64_t *val)
+{
+	struct soft_vcpu *s = opaque;
+	struct hv_io io = {
+		.type = IOREQ_TYPE_COPY, .dir_read = !write, .size = size,
+		.count = 1, .addr = gpa, .data = write ? *val : 0,
+	};
+	int ret;
+
+	if (irqchip_mmio(s->ic, s->id, gpa, size, write, val))
+		return 0;
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		/* Odd sizes from page-straddling accesses: bytes. */
+		for (unsigned k = 0; k < size; k++) {
+			uint64_t b = write ? (*val >> (8 * k)) & 0xff : 0;
+
+			if (bus_mmio(opaque, gpa + k, 1, write, &b))
+				return 1;
+			if (!write)
+				*val = (*val & ~(0xffull << (8 * k))) | b << (8 * k);
+		}
+		return 0;
+	}
+	ret = hv_vcpu_io(s->v, &io);
+	if (ret == 0 && !write)
+		*val = io.data;
+	return io_result(ret);
+}
+
+static int bus_pio(void *opaque, uint16_t port, unsigned size, bool write,
+		   uint64_t *val)
+{
+	struct soft_vcpu *s = opaque;
+	uint32_t v32 = (uint32_t)*val;
+	struct hv_io io = {
+		.type = IOREQ_TYPE_PIO, .dir_read = !write, .size = size,
+		.count = 1, .addr = port, .data = write ? *val : 0,
+	};
+	int ret;
+
+	if (irqchip_pio(s->ic, s->id, port, size, write, &v32)) {
+		if (!write)
+			*val = v32;
+		return 0;
+	}
+	ret = hv_vcpu_io(s->v, &io);
+	if (ret == 0 && !write)
+		*val = io.data;
+	return io_result(ret);
+}
+
+static int bus_pio_string(void *opaque, uint16_t port, unsigned size,
+			  bool write, uint64_t gpa, uint32_t count, bool df)
+{
+	struct soft_vcpu *s = opaque;
+	struct hv_io io = {
+		.type = IOREQ_TYPE_PIO, .dir_read = !write, .data_is_ptr = true,
+		.df = df, .size = size, .count = count, .addr = port,
+		.data = gpa,
+	};
+	uint32_t v32;
+
+	/* The irqchip's ports are never strings in practice; do them one
+	 * by one through the single-access path. */
+	if (irqchip_pio(s->ic, s->id, port, size, false, &v32) ||
+	    port == 0x61) {
+		for (uint32_t k = 0; k < count; k++) {
+			uint64_t a = df ? gpa - (uint64_t)k * size
+					: gpa + (uint64_t)k * size;
+			uint64_t avail;
+			uint32_t fl;
+			uint8_t *p = hv_gpa_to_hva(s->d, a, &avail, &fl);
+			uint64_t v = 0;
+
+			if (!p || avail < size)
+				continue;
+			if (write)
+				memcpy(&v, p, size);
+			bus_pio(opaque, port, size, write, &v);
+			if (!write && !(fl & HVCTL_MEM_F_READONLY))
+				memcpy(p, &v, size);
+		}
+		return 0;
+	}
+	return io_result(hv_vcpu_io(s->v, &io));
+}
+
+static bool bus_msr(void *opaque, uint32_t msr, bool write, uint64_t *val)
+{
+	struct soft_vcpu *s = opaque;
+
+	return irqchip_msr(s->ic, s->id, msr, write, val);
+}
+
+static uint64_t bus_tsc(void *opaque)
+{
+	struct soft_vcpu *s = opaque;
+
+	return (uint64_t)((unsigned __int128)hv_now_ns() *
+			  irqchip_tsc_hz(s->ic) / 1000000000u);
+}
+
+static void bus_log(void *opaque, const char *msg)
+{
+	struct soft_vcpu *s = opaque;
+
+	hv_log_guest(s->d, "vCPU %u: %s", s->id, msg);
+}
+
+/* ---- backend ops ---- */
+
+static int soft_domain_init(struct domain *d)
+{
+	struct soft_dom *sd = calloc(1, sizeof(*sd));
+
+	if (!sd)
+		return -ENOMEM;
+	sd->ic = irqchip_create(hv_domain_nr_vcpus(d), ic_kick, d);
+	if (!sd->ic) {
+		free(sd);
+		return -ENOMEM;
+	}
+	hv_domain_set_backend(d, sd);
+	return 0;
+}
+
+static void soft_domain_fini(struct domain *d)
+{
+	struct soft_dom *sd = hv_domain_backend(d);
+
+	if (!sd)
+		return;
+	irqchip_destroy(sd->ic);
+	free(sd);
+	hv_domain_set_backend(d, NULL);
+}
+
+static int soft_domain_reset(struct domain *d)
+{
+	struct soft_dom *sd = hv_domain_backend(d);
+
+	irqchip_reset(sd->ic);
+	return 0;
+}
+
+static int soft_set_irq(struct domain *d, unsigned gsi, int level)
+{
+	struct soft_dom *sd = hv_domain_backend(d);
+
+	irqchip_set_irq(sd->ic, gsi, level);
+	return 0;
+}
+
+static int soft_vcpu_init(struct vcpu *v)
+{
+	struct domain *d = hv_vcpu_domain(v);
+	struct soft_dom *sd = hv_domain_backend(d);
+	struct soft_vcpu *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->v = v;
+	s->d = d;
+	s->ic = sd->ic;
+	s->id = hv_vcpu_id(v);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	s->bus = (struct x86_bus){
+		.opaque = s, .ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio,
+		.pio_string = bus_pio_string, .msr = bus_msr, .tsc = bus_tsc,
+		.log = bus_log,
+	};
+	s->cpu.bus = &s->bus;
+	s->cpu.cpu_id = s->id;
+	hv_vcpu_set_backend(v, s);
+	return 0;
+}
+
+static void soft_vcpu_fini(struct vcpu *v)
+{
+	struct soft_vcpu *s = hv_vcpu_backend(v);
+
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	free(s);
+	hv_vcpu_set_backend(v, NULL);
+}
+
+static int soft_vcpu_reset(struct vcpu *v)
+{
+	struct soft_vcpu *s = hv_vcpu_backend(v);
+
+	x86_reset(&s->cpu);
+	s->wait_sipi = s->id != 0;
+	return 0;
+}
+
+/* Sleep until woken or until the absolute host time `until`. */
+static void sv_sleep(struct soft_vcpu *s, uint64_t until)
+{
+	struct timespec ts;
+	uint64_t now = hv_now_ns();
+
+	if (until <= now)
+		return;
+	if (until - now > 100000000ull)
+		until = now + 100000000ull;     /* look around every 100 ms */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t abs_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+			  (uint64_t)ts.tv_nsec + (until - now);
+	ts.tv_sec = (time_t)(abs_ns / 1000000000ull);
+	ts.tv_nsec = (long)(abs_ns % 1000000000ull);
+	pthread_mutex_lock(&s->lock);
+	while (!s->wake_pending && !atomic_load(&s->kicked)) {
+		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	s->wake_pending = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int soft_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
+{
+	struct soft_vcpu *s = hv_vcpu_backend(v);
+	struct x86 *c = &s->cpu;
+
+	for (;;) {
+		int vec = 0;
+		uint64_t deadline;
+
+		if (atomic_exchange(&s->kicked, false)) {
+			ex->reason = VCPU_EXIT_KICKED;
+			return 0;
+		}
+		switch (irqchip_take_init_sipi(s->ic, s->id, &vec)) {
+		case 1:
+			x86_reset(c);
+			s->wait_sipi = true;
+			break;
+		case 2:
+			if (s->wait_sipi) {
+				x86_sipi(c, (unsigned)vec);
+				s->wait_sipi = false;
+			}
+			break;
+		}
+		deadline = irqchip_update(s->ic, hv_now_ns());
+		if (s->wait_sipi) {
+			sv_sleep(s, hv_now_ns() + 100000000ull);
+			continue;
+		}
+		if (!c->nmi_blocked && irqchip_take_nmi(s->ic, s->id))
+			x86_nmi(c);
+		if (x86_interruptible(c) && irqchip_pending(s->ic, s->id) >= 0) {
+			int v2 = irqchip_ack(s->ic, s->id);
+
+			if (v2 >= 0 && x86_interrupt(c, (unsigned)v2) ==
+			    X86_EXIT_SHUTDOWN) {
+				ex->reason = VCPU_EXIT_SHUTDOWN;
+				return 0;
+			}
+		}
+		if (c->halted) {
+			sv_sleep(s, deadline);
+			continue;
+		}
+		for (int n = 0; n < BATCH; n++) {
+			enum x86_exit e = x86_step(c);
+
+			if (e == X86_EXIT_NONE)
+				continue;
+			if (e == X86_EXIT_SHUTDOWN) {
+				ex->reason = VCPU_EXIT_SHUTDOWN;
+				return 0;
+			}
+			if (e == X86_EXIT_IO_ABORT) {
+				ex->reason = VCPU_EXIT_KICKED;
+				return 0;
+			}
+			break;          /* HLT */
+		}
+	}
+}
+
+static void soft_vcpu_kick(struct vcpu *v)
+{
+	struct soft_vcpu *s = hv_vcpu_backend(v);
+
+	if (!s)
+		return;
+	atomic_store(&s->kicked, true);
+	sv_wake(s);
+}
+
+static void seg_out(const struct x86_seg *s, struct hvctl_seg *o)
+{
+	o->base = s->base;
+	o->limit = s->limit;
+	o->sel = s->sel;
+	o->attr = s->attr;
+}
+
+static void seg_in(const struct hvctl_seg *o, struct x86_seg *s)
+{
+	s->base = o->base;
+	s->limit = o->limit;
+	s->sel = o->sel;
+	s->attr = o->attr;
+}
+
+static int soft_vcpu_get_regs(struct vcpu *v, vcpu_regs_t *r)
+{
+	struct soft_vcpu *s = hv_vcpu_backend(v);
+	struct x86 *c = &s->cpu;
+
+	memcpy(r->gpr, c->r, sizeof(r->gpr));
+	r->rip = c->rip;
+	r->rflags = c->flags;
+	seg_out(&c->seg[S_ES], &r->es);
+	seg_out(&c->seg[S_CS], &r->cs);
+	seg_out(&c->seg[S_SS], &r->ss);
+	seg_out(&c->seg[S_DS], &r->ds);
+	seg_out(&c->seg[S_FS], &r->fs);
+	seg_out(&c->seg[S_GS], &r->gs);
+	seg_out(&c->ldtr, &r->ldtr);
+	seg_out(&c->tr, &r->tr);
+	r->gdt_base = c->gdt_base;
+	r->gdt_limit = c->gdt_limit;
+	r->idt_base = c->idt_base;
+	r->idt_limit = c->idt_limit;
+	r->cr0 = c->cr0;
+	r->cr2 = c->cr2;
+	r->cr3 = c->cr3;
+	r->cr4 = c->cr4;
+	r->cr8 = c->cr8;
+	r->efer = c->efer;
+	return 0;
+}
+
+static int soft_vcpu_set_regs(struct vcpu *v, const vcpu_regs_t *r)
+{
+	struct soft_vcpu *s = hv_vcpu_backend(v);
+	struct x86 *c = &s->cpu;
+
+	memcpy(c->r, r->gpr, sizeof(c->r));
+	c->rip = r->rip;
+	c->flags = r->rflags | 2;
+	seg_in(&r->es, &c->seg[S_ES]);
+	seg_in(&r->cs, &c->seg[S_CS]);
+	seg_in(&r->ss, &c->seg[S_SS]);
+	seg_in(&r->ds, &c->seg[S_DS]);
+	seg_in(&r->fs, &c->seg[S_FS]);
+	seg_in(&r->gs, &c->seg[S_GS]);
+	seg_in(&r->ldtr, &c->ldtr);
+	seg_in(&r->tr, &c->tr);
+	c->gdt_base = r->gdt_base;
+	c->gdt_limit = r->gdt_limit;
+	c->idt_base = r->idt_base;
+	c->idt_limit = r->idt_limit;
+	c->cr0 = r->cr0;
+	c->cr2 = r->cr2;
+	c->cr3 = r->cr3;
+	c->cr4 = r->cr4;
+	c->cr8 = r->cr8;
+	c->efer = r->efer;
+	c->halted = false;
+	s->wait_sipi = false;
+	x86_state_changed(c);
+	return 0;
+}
+
+const struct cpu_backend soft_backend = {
+	.name = "soft",
+	.domain_init = soft_domain_init,
+	.domain_fini = soft_domain_fini,
+	.domain_reset = soft_domain_reset,
+	.set_irq = soft_set_irq,
+	.vcpu_init = soft_vcpu_init,
+	.vcpu_fini = soft_vcpu_fini,
+	.vcpu_reset = soft_vcpu_reset,
+	.vcpu_run = soft_vcpu_run,
+	.vcpu_kick = soft_vcpu_kick,
+	.vcpu_get_regs = soft_vcpu_get_regs,
+	.vcpu_set_regs = soft_vcpu_set_regs,
+};
+
+const struct cpu_backend *const soft_backend_ptr = &soft_backend;
