@@ -8,3 +8,11 @@ tests/soft/native.o: tests/soft/native.S
 
 tests/soft/diff-test: tests/soft/diff-test.o tests/soft/native.o $(SOFTCPU_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Guest programs run on the interpreter alone.
+TEST_PROGS += tests/soft/prog-test
+TESTS += tests/soft/modes-test.sh
+CLEAN_FILES += tests/soft/prog-test.o
+
+tests/soft/prog-test: tests/soft/prog-test.o $(SOFTCPU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
