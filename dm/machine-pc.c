@@ -2,6 +2,7 @@
  * The PC: which devices exist and where.  One line per device; each
  * device's own file knows its registers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,9 @@
 #include "dm/linux-boot.h"
 #include "dm/options.h"
 #include "hvm/memmap.h"
+#include "dm/chardev.h"
 #include "hw/fw_cfg.h"
+#include "hw/serial.h"
 #include "hw/testdev.h"
 
 /* e820 entries as SeaBIOS reads them from fw_cfg's "etc/e820". */
@@ -111,6 +114,36 @@ static int machine_bios(void)
 	return 0;
 }
 
+/*
+ * COM ports: one per -serial, in order; without any, COM1 exists with
+ * nothing attached (on the terminal with -nographic), as in QEMU.
+ */
+static int machine_serial(void)
+{
+	static const uint16_t base[DM_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+	static const unsigned gsi[DM_MAX_SERIAL] = { 4, 3, 4, 3 };
+	const char *specs[DM_MAX_SERIAL];
+	unsigned n = dm_cfg.nserial;
+
+	memcpy(specs, dm_cfg.serial, sizeof(specs));
+	if (n == 0 && !dm_cfg.nodefaults) {
+		specs[0] = dm_cfg.nographic ? "mon:stdio" : "null";
+		n = 1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char label[16];
+		struct chardev *chr;
+
+		if (!strcmp(specs[i], "none"))
+			continue;
+		snprintf(label, sizeof(label), "serial%u", i);
+		chr = chardev_open(specs[i], label);
+		if (!chr || serial_init(base[i], gsi[i], chr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int machine_devices(void)
 {
 	for (unsigned i = 0; i < dm_cfg.ndevices; i++) {
@@ -132,7 +165,8 @@ static int machine_devices(void)
 int machine_pc_init(void)
 {
 	pci_cfg_ports_init();
-	if (machine_fw_cfg() < 0 || machine_bios() < 0)
+	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
+	    machine_serial() < 0)
 		return -1;
 	if (machine_devices() < 0)
 		return -1;

@@ -20,3 +20,11 @@ tests/guest-progs/bench-inb-%.o: tests/guest-progs/bench-io.S
 	$(CC) -m32 -c -DMODE=0 -DITER=$* -o $@ $<
 tests/guest-progs/bench-insw-%.o: tests/guest-progs/bench-io.S
 	$(CC) -m32 -c -DMODE=1 -DITER=$* -o $@ $<
+
+# compute-<iterations>.bin: guest MIPS for make bench
+COMPUTE_PROGS := tests/guest-progs/compute-100000.bin tests/guest-progs/compute-10000000.bin
+EXTRA_TARGETS += $(COMPUTE_PROGS)
+CLEAN_FILES += $(COMPUTE_PROGS) $(COMPUTE_PROGS:.bin=.elf) $(COMPUTE_PROGS:.bin=.o)
+
+tests/guest-progs/compute-%.o: tests/guest-progs/compute.S
+	$(CC) -m32 -c -DITER=$* -o $@ $<

@@ -1,0 +1,357 @@
+/*
+ * Character back ends for serial ports (-serial SPEC): where a guest's
+ * console goes.
+ *
+ *   stdio, mon:stdio  this terminal, in raw mode (restored at exit);
+ *                     Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, as in QEMU
+ *   pty               a new pseudo-terminal; its path is printed, like QEMU
+ *                     ("char device redirected to /dev/pts/N (label L)"),
+ *                     and kept for QMP
+ *   file:PATH         output appended to PATH (truncated at start)
+ *   unix:PATH[,server][,nowait]  a UNIX socket, as client or server
+ *   null, none        nothing
+ *
+ * Input is read only while the device can take it (chardev_accept_input
+ * re-enables reading), so a full receive FIFO stops the reads instead of
+ * losing bytes.  Output is written as it comes; a peer that goes away
+ * makes the port behave as unconnected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "dm/chardev.h"
+#include "dm/dm-internal.h"
+#include "dm/options.h"
+
+struct chardev {
+	char label[32];
+	int in_fd, out_fd;          /* -1 when none */
+	int listen_fd;
+	guint watch;
+	bool mux_escape;            /* saw Ctrl-A on stdio */
+	bool is_stdio;
+	char *pty_path;
+	size_t (*can_read)(void *opaque);
+	void (*read)(void *opaque, const uint8_t *buf, size_t len);
+	void *opaque;
+};
+
+static struct termios stdio_saved;
+static bool stdio_raw;
+
+static void stdio_restore(void)
+{
+	if (stdio_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &stdio_saved);
+	stdio_raw = false;
+}
+
+static void stdio_make_raw(void)
+{
+	struct termios t;
+
+	if (stdio_raw || !isatty(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &stdio_saved) < 0)
+		return;
+	t = stdio_saved;
+	cfmakeraw(&t);
+	/* Keep output post-processing so our own messages stay readable. */
+	t.c_oflag |= OPOST | ONLCR;
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	stdio_raw = true;
+	atexit(stdio_restore);
+}
+
+static gboolean chardev_readable(gint fd, GIOCondition cond, gpointer p);
+
+static void chardev_watch(struct chardev *c)
+{
+	if (c->in_fd >= 0 && !c->watch && c->read)
+		c->watch = g_unix_fd_add(c->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+					 chardev_readable, c);
+}
+
+static void chardev_unwatch(struct chardev *c)
+{
+	if (c->watch)
+		g_source_remove(c->watch);
+	c->watch = 0;
+}
+
+static void chardev_disconnect(struct chardev *c)
+{
+	chardev_unwatch(c);
+	if (c->in_fd >= 0 && c->in_fd != STDIN_FILENO)
+		close(c->in_fd);
+	c->in_fd = c->out_fd = -1;
+}
+
+/* Ctrl-A escapes on stdio; returns how many bytes of buf are input. */
+static size_t stdio_filter(struct chardev *c, uint8_t *buf, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = buf[i];
+
+		if (c->mux_escape) {
+			c->mux_escape = false;
+			if (ch == 'x') {
+				stdio_restore();
+				fprintf(stderr, "\nqemu-dm: terminating on Ctrl-A x\n");
+				dm_quit(0);
+				return out;
+			}
+			if (ch == 'h') {
+				fprintf(stderr, "\r\nCtrl-A x  exit\r\n"
+					"Ctrl-A Ctrl-A  send Ctrl-A\r\n");
+				continue;
+			}
+			if (ch != 1)
+				continue;
+		} else if (ch == 1) {
+			c->mux_escape = true;
+			continue;
+		}
+		buf[out++] = ch;
+	}
+	return out;
+}
+
+static gboolean chardev_readable(gint fd, GIOCondition cond, gpointer p)
+{
+	struct chardev *c = p;
+	uint8_t buf[256];
+	size_t room = c->can_read ? c->can_read(c->opaque) : sizeof(buf);
+	ssize_t n;
+
+	(void)cond;
+	if (room == 0) {
+		/* The device is full: wait for chardev_accept_input. */
+		c->watch = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (room > sizeof(buf))
+		room = sizeof(buf);
+	n = read(fd, buf, room);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		/* EOF: a socket peer left, or stdin closed.  The port
+		 * stays, unconnected; a server waits for the next peer. */
+		c->watch = 0;
+		if (c->is_stdio) {
+			c->in_fd = -1;
+		} else if (c->listen_fd >= 0) {
+			close(c->in_fd);
+			c->in_fd = c->out_fd = -1;
+		} else {
+			chardev_disconnect(c);
+		}
+		return G_SOURCE_REMOVE;
+	}
+	if (c->is_stdio)
+		n = (ssize_t)stdio_filter(c, buf, (size_t)n);
+	if (n > 0 && c->read)
+		c->read(c->opaque, buf, (size_t)n);
+	return G_SOURCE_CONTINUE;
+}
+
+void chardev_accept_input(struct chardev *c)
+{
+	if (c)
+		chardev_watch(c);
+}
+
+void chardev_set_handlers(struct chardev *c, size_t (*can_read)(void *),
+			  void (*read)(void *, const uint8_t *, size_t),
+			  void *opaque)
+{
+	c->can_read = can_read;
+	c->read = read;
+	c->opaque = opaque;
+	chardev_watch(c);
+}
+
+void chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
+{
+	if (!c || c->out_fd < 0)
+		return;
+	while (len) {
+		ssize_t n = write(c->out_fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* A slow reader: wait for room rather than drop. */
+			fd_set w;
+
+			FD_ZERO(&w);
+			FD_SET(c->out_fd, &w);
+			select(c->out_fd + 1, NULL, &w, NULL, NULL);
+			continue;
+		}
+		if (n <= 0) {
+			if (c->listen_fd >= 0) {
+				chardev_unwatch(c);
+				close(c->out_fd);
+				c->in_fd = c->out_fd = -1;
+			}
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+const char *chardev_pty_path(const struct chardev *c)
+{
+	return c ? c->pty_path : NULL;
+}
+
+static gboolean chardev_accept(gint fd, GIOCondition cond, gpointer p)
+{
+	struct chardev *c = p;
+	int s;
+
+	(void)cond;
+	s = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (s < 0)
+		return G_SOURCE_CONTINUE;
+	if (c->in_fd >= 0) {
+		close(s);       /* one peer at a time */
+		return G_SOURCE_CONTINUE;
+	}
+	c->in_fd = c->out_fd = s;
+	chardev_watch(c);
+	return G_SOURCE_CONTINUE;
+}
+
+static int open_unix(struct chardev *c, const char *spec)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = g_strdup(spec);
+	char *comma = strchr(path, ',');
+	bool server = false, wait = true;
+	int fd;
+
+	if (comma) {
+		char **opts = g_strsplit(comma + 1, ",", 0);
+
+		*comma = '\0';
+		for (char **o = opts; *o; o++) {
+			if (!strcmp(*o, "server") || !strcmp(*o, "server=on"))
+				server = true;
+			else if (!strcmp(*o, "nowait") || !strcmp(*o, "wait=off"))
+				wait = false;
+		}
+		g_strfreev(opts);
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		dm_log(DM_LOG_ERR, "unix:%s: path too long", path);
+		g_free(path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (server) {
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(fd, 1) < 0)
+			goto fail;
+		c->listen_fd = fd;
+		if (wait) {
+			fprintf(stderr, "qemu-dm: waiting for a connection on "
+				"unix:%s (%s)\n", path, c->label);
+			int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (s < 0)
+				goto fail;
+			c->in_fd = c->out_fd = s;
+		}
+		g_unix_fd_add(fd, G_IO_IN, chardev_accept, c);
+	} else {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+		c->in_fd = c->out_fd = fd;
+	}
+	g_free(path);
+	return 0;
+fail:
+	dm_log(DM_LOG_ERR, "unix:%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	g_free(path);
+	return -1;
+}
+
+static int open_pty(struct chardev *c)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct termios t;
+	const char *name;
+
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || !(name = ptsname(m))) {
+		dm_log(DM_LOG_ERR, "pty: %s", strerror(errno));
+		return -1;
+	}
+	/* Raw, so the guest sees exactly what is typed. */
+	if (tcgetattr(m, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(m, TCSANOW, &t);
+	}
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	c->in_fd = c->out_fd = m;
+	c->pty_path = g_strdup(name);
+	fprintf(stderr, "char device redirected to %s (label %s)\n", name,
+		c->label);
+	return 0;
+}
+
+struct chardev *chardev_open(const char *spec, const char *label)
+{
+	struct chardev *c = g_new0(struct chardev, 1);
+	int ret = 0;
+
+	g_strlcpy(c->label, label, sizeof(c->label));
+	c->in_fd = c->out_fd = c->listen_fd = -1;
+	if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
+		c->is_stdio = true;
+		c->in_fd = STDIN_FILENO;
+		c->out_fd = STDOUT_FILENO;
+		stdio_make_raw();
+	} else if (!strcmp(spec, "pty")) {
+		ret = open_pty(c);
+	} else if (!strncmp(spec, "file:", 5)) {
+		c->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				 0644);
+		if (c->out_fd < 0) {
+			dm_log(DM_LOG_ERR, "-serial %s: %s", spec, strerror(errno));
+			ret = -1;
+		}
+	} else if (!strncmp(spec, "unix:", 5)) {
+		ret = open_unix(c, spec + 5);
+	} else if (!strcmp(spec, "null") || !strcmp(spec, "none") ||
+		   !strncmp(spec, "vc", 2)) {
+		/* nothing attached */
+	} else {
+		dm_log(DM_LOG_ERR, "-serial %s: expected stdio, pty, file:PATH, "
+		       "unix:PATH[,server][,nowait] or null", spec);
+		ret = -1;
+	}
+	if (ret < 0) {
+		g_free(c);
+		return NULL;
+	}
+	return c;
+}

@@ -1,0 +1,1 @@
+DM_OBJS += hw/char/serial.o
