@@ -668,6 +668,7 @@ void x86_iret(struct x86 *c, unsigned osize)
 		uint64_t mask = osize == 2 ? 0x7fd5 : 0x257fd5;
 
 		c->flags = (c->flags & ~mask) | (fl & mask) | 2;
+		c->nmi_blocked = false;
 		return;
 	}
 	if (x86_v86(c)) {

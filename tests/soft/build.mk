@@ -16,3 +16,15 @@ CLEAN_FILES += tests/soft/prog-test.o
 
 tests/soft/prog-test: tests/soft/prog-test.o $(SOFTCPU_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# System-architecture tests: guest programs (sysprogs.S, data only) run
+# on the interpreter against a flat RAM array.
+TEST_PROGS += tests/soft/sys-test
+TESTS += tests/soft/sys-test
+CLEAN_FILES += tests/soft/sys-test.o tests/soft/sysprogs.o
+
+tests/soft/sysprogs.o: tests/soft/sysprogs.S
+	$(CC) -c -o $@ $<
+
+tests/soft/sys-test: tests/soft/sys-test.o tests/soft/sysprogs.o $(SOFTCPU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
