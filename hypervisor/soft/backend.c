@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +41,7 @@ struct soft_vcpu {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool wake_pending;
+	FILE *branch_log;
 };
 
 static struct soft_vcpu *sv_of(struct domain *d, unsigned id)
@@ -259,6 +261,10 @@ static int soft_vcpu_init(struct vcpu *v)
 	};
 	s->cpu.bus = &s->bus;
 	s->cpu.cpu_id = s->id;
+	/* Debugging aid: HVMD_SOFT_BRANCH_LOG=FILE records every taken
+	 * branch of vCPU 0 (from, to). */
+	if (s->id == 0 && getenv("HVMD_SOFT_BRANCH_LOG"))
+		s->branch_log = fopen(getenv("HVMD_SOFT_BRANCH_LOG"), "w");
 	hv_vcpu_set_backend(v, s);
 	return 0;
 }
@@ -280,6 +286,7 @@ static int soft_vcpu_reset(struct vcpu *v)
 	struct soft_vcpu *s = hv_vcpu_backend(v);
 
 	x86_reset(&s->cpu);
+	s->cpu.branch_log = s->branch_log;
 	s->wait_sipi = s->id != 0;
 	return 0;
 }

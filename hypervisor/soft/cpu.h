@@ -164,6 +164,10 @@ struct x86 {
 	int fault_vector_prev;  /* exception being delivered when it was */
 	unsigned fault_depth;   /* nesting for #DF / triple fault */
 	bool io_abort;
+	/* The last instructions' linear addresses, for post-mortems. */
+	uint64_t trace[16];
+	unsigned trace_pos;
+	void *branch_log;       /* FILE *: every taken branch (debugging) */
 	uint8_t unimpl_logged[512]; /* one log per unimplemented opcode */
 };
 

@@ -10,6 +10,7 @@
  * operand, G = the ModRM reg operand, imm); read memory before writing
  * any register so that a fault leaves the CPU as it was.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "hypervisor/soft/alu.h"
@@ -514,9 +515,20 @@ _Noreturn void undefined(struct x86 *c, struct insn *i)
 		hex[k * 3 + 2] = ' ';
 		hex[k * 3 + 3] = 0;
 	}
+	char trail[16 * 20 + 1] = "";
+	for (unsigned k = 0; k < 16; k++) {
+		char one[24];
+		uint64_t t = c->trace[(c->trace_pos + k) % 16];
+
+		snprintf(one, sizeof(one), " %x>%x", (unsigned)(t >> 32),
+			 (unsigned)t);
+		strcat(trail, one);
+	}
 	x86_log_once(c, (i->twobyte ? 256u : 0u) + i->op,
-		     "unimplemented instruction at %#llx: %s(raising #UD)",
-		     (unsigned long long)(c->seg[S_CS].base + c->insn_rip), hex);
+		     "unimplemented instruction at %#llx: %s(raising #UD); "
+		     "last branches%s",
+		     (unsigned long long)(c->seg[S_CS].base + c->insn_rip), hex,
+		     trail);
 	x86_raise_noerr(c, X86_UD);
 }
 
@@ -1483,11 +1495,23 @@ enum x86_exit x86_step(struct x86 *c)
 		return X86_EXIT_HLT;
 	memset(&i, 0, sizeof(i));
 	c->insn_rip = c->rip;
+
 	c->io_abort = false;
 	uint64_t saved_sp = c->r[R_SP];
 	r = setjmp(c->fault);
 	if (r == 0) {
 		exec_one(c, &i);
+		/* Keep the last taken branches (linear addresses). */
+		if (c->rip != c->insn_rip + i.len || i.done) {
+			c->trace[c->trace_pos++ % 16] =
+				(c->seg[S_CS].base + c->insn_rip) << 32 |
+				((c->seg[S_CS].base + c->rip) & 0xffffffff);
+			if (c->branch_log)
+				fprintf(c->branch_log, "%llx %llx\n",
+					(unsigned long long)c->insn_rip,
+					(unsigned long long)(c->seg[S_CS].base +
+							     c->rip));
+		}
 		if (c->shadow && c->rip != c->shadow_rip)
 			c->shadow = false;
 		return c->halted ? X86_EXIT_HLT : X86_EXIT_NONE;

@@ -27,7 +27,7 @@ void x86_raise_noerr(struct x86 *c, int vector)
 
 void x86_log_once(struct x86 *c, unsigned key, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
 	va_list ap;
 
 	key %= sizeof(c->unimpl_logged);
