@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -319,6 +321,16 @@ static void o_mon(const char *o, const char *v)
 }
 static void o_device(const char *o, const char *v) { add_list(dm_cfg.devices, &dm_cfg.ndevices, o, v); }
 static void o_ignore(const char *o, const char *v) { (void)o; (void)v; }
+/* -run-with exit-with-parent=on (newer libqtest): die with the parent. */
+static void o_run_with(const char *o, const char *v)
+{
+	char *e = opt_get(v, "exit-with-parent");
+
+	(void)o;
+	if (e && (!strcmp(e, "on") || !strcmp(e, "yes")))
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+	g_free(e);
+}
 static void o_audio(const char *o, const char *v)
 {
 	if (strncmp(v, "none", 4) && strncmp(v, "driver=none", 11))
@@ -373,7 +385,7 @@ static const struct opt_def opt_table[] = {
 	{ "audio", ARG_ONE, o_audio },
 	/* Accepted for compatibility with QEMU's test harnesses. */
 	{ "trace", ARG_ONE, o_ignore },
-	{ "run-with", ARG_ONE, o_ignore },
+	{ "run-with", ARG_ONE, o_run_with },
 	{ "L", ARG_ONE, o_ignore },
 	{ "k", ARG_ONE, o_ignore },
 	{ "uuid", ARG_ONE, o_ignore },

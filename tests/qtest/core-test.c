@@ -291,6 +291,16 @@ static void test_endings(void)
 	test_check("exit/guest-poweroff-status-0", q && st == 0, "status %d",
 		   st);
 
+	/* The argument line of newer QEMU libqtest versions. */
+	q = qts_start("-machine pc -audio none -run-with exit-with-parent=on "
+		      "-device hvm-testdev");
+	if (q) {
+		qts_outl(q, 0xe0, 0xfeedbeef);
+		st = qts_inl(q, 0xe0) == 0xfeedbeef ? 0 : -1;
+		st = qts_quit(q) | st;
+	}
+	test_check("qtest/libqtest-argument-line", q && st == 0, "status %d", st);
+
 	/* A qtest client that goes away ends qemu-dm cleanly. */
 	char err[256];
 	st = run_dm("-qtest stdio -device hvm-testdev </dev/null", err,
