@@ -250,12 +250,12 @@ static int run_guest(const char *prog, char **err_out)
 		g_error_free(e);
 		return -1;
 	}
-	for (char **l = g_strsplit(out, "\n", 0), **p = l; *p; p++) {
+	char **lines = g_strsplit(out, "\n", 0);
+
+	for (char **p = lines; *p; p++)
 		if (!strncmp(*p, "PASS: ", 6) || !strncmp(*p, "FAIL: ", 6))
 			printf("%s\n", *p);
-		if (!p[1])
-			g_strfreev(l);
-	}
+	g_strfreev(lines);
 	fflush(stdout);
 	g_free(out);
 	if (err_out)

@@ -254,7 +254,7 @@ bool cond(const struct x86 *c, unsigned cc)
 void jump_near(struct x86 *c, struct insn *i, uint64_t target)
 {
 	if (i->mode64) {
-		if ((uint64_t)(((int64_t)target << 16) >> 16) != target)
+		if (!x86_canonical(target))
 			x86_raise(c, X86_GP, 0);
 		c->rip = target;
 		return;

@@ -27,6 +27,12 @@ static inline bool x86_v86(const struct x86 *c)
 	return x86_pe(c) && (c->flags & F_VM);
 }
 
+/* Bits 63..47 all equal (48-bit linear addresses). */
+static inline bool x86_canonical(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
 static inline uint64_t szmask(unsigned size)
 {
 	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;

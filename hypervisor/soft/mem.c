@@ -53,7 +53,7 @@ uint64_t x86_linear(struct x86 *c, int seg, uint64_t off, unsigned size,
 		uint64_t lin = off + (seg == S_FS || seg == S_GS ? s->base : 0);
 
 		/* Canonical: bits 63..47 all equal. */
-		if ((uint64_t)(((int64_t)lin << 16) >> 16) != lin)
+		if (!x86_canonical(lin))
 			x86_raise(c, vec, 0);
 		return lin;
 	}
@@ -375,7 +375,7 @@ uint8_t x86_fetch8(struct x86 *c, uint64_t rip)
 
 	if (x86_code64(c)) {
 		lin = rip;
-		if ((uint64_t)(((int64_t)lin << 16) >> 16) != lin)
+		if (!x86_canonical(lin))
 			x86_raise(c, X86_GP, 0);
 	} else {
 		const struct x86_seg *cs = &c->seg[S_CS];

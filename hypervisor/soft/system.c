@@ -398,7 +398,7 @@ static void deliver_long(struct x86 *c, int vector, uint32_t error,
 		sp = x86_read_sys(c, c->tr.base + 4 + 8 * new_cpl, 8);
 	else
 		sp = c->r[R_SP];
-	if ((uint64_t)(((int64_t)sp << 16) >> 16) != sp)
+	if (!x86_canonical(sp))
 		x86_raise(c, X86_SS, 0);
 	sp &= ~15ull;
 
@@ -895,7 +895,7 @@ bool x86_msr_read(struct x86 *c, uint32_t msr, uint64_t *v)
 
 static bool canonical(uint64_t v)
 {
-	return (uint64_t)(((int64_t)v << 16) >> 16) == v;
+	return x86_canonical(v);
 }
 
 bool x86_msr_write(struct x86 *c, uint32_t msr, uint64_t v)

@@ -204,7 +204,7 @@ static void group7(struct x86 *c, struct insn *i)
 
 		if (!i->mode64 && i->osize == 2)
 			base &= 0xffffff;
-		if (i->mode64 && (uint64_t)(((int64_t)base << 16) >> 16) != base)
+		if (i->mode64 && !x86_canonical(base))
 			x86_raise(c, X86_GP, 0);
 		if (op == 2) {
 			c->gdt_base = base;

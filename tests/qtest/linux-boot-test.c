@@ -100,5 +100,10 @@ int main(void)
 	remove(rpath);
 	remove(bad);
 	rmdir(dir);
+	g_free(kpath);
+	g_free(rpath);
+	g_free(bad);
+	g_free(dir);
+	g_free(args);
 	return test_exit();
 }

@@ -94,5 +94,8 @@ int main(void)
 	g_free(text);
 	remove(out);
 	rmdir(dir);
+	g_free(out);
+	g_free(dir);
+	g_free(args);
 	return test_exit();
 }
