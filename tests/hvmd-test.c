@@ -235,9 +235,10 @@ static void test_validation(pid_t hvmd)
 }
 
 /* Run qemu-dm to completion; relays the guest's PASS/FAIL lines. */
-static int run_guest(const char *prog, char **err_out)
+static int run_guest_accel(const char *accel, const char *prog,
+			   char **err_out)
 {
-	char *argv[] = { "timeout", "300", "bin/qemu-dm", "-accel", "kvm",
+	char *argv[] = { "timeout", "300", "bin/qemu-dm", "-accel", (char *)accel,
 			 "-m", "64", "-bios", (char *)prog, "-device",
 			 "hvm-testdev", "-display", "none", NULL };
 	char *out = NULL, *err = NULL;
@@ -263,6 +264,36 @@ static int run_guest(const char *prog, char **err_out)
 	else
 		g_free(err);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_guest(const char *prog, char **err_out)
+{
+	return run_guest_accel("kvm", prog, err_out);
+}
+
+/* The same guest programs on the software CPU: no /dev/kvm needed. */
+static void test_soft(void)
+{
+	static const char *const progs[] = {
+		"tests/guest-progs/iotest.bin", "tests/guest-progs/modes.bin",
+	};
+
+	for (size_t k = 0; k < G_N_ELEMENTS(progs); k++) {
+		char *err = NULL;
+		char name[96];
+		int st = run_guest_accel("soft", progs[k], &err);
+
+		snprintf(name, sizeof(name), "soft/%s-powers-off",
+			 strrchr(progs[k], '/') + 1);
+		if (st == 1 && err && strstr(err, "no software CPU")) {
+			test_skip(name, "this build has no software CPU backend "
+				  "(hypervisor/irqchip not built)");
+		} else {
+			test_check(name, st == 0, "status %d: %s", st,
+				   err ? err : "");
+		}
+		g_free(err);
+	}
 }
 
 static pid_t spawn_dm(const char *prog, int *err_fd)
@@ -373,6 +404,7 @@ int main(void)
 		return 1;
 	}
 	test_validation(hvmd);
+	test_soft();
 	if (kvm_usable())
 		test_kvm(&hvmd);
 	else
