@@ -290,6 +290,11 @@ static gboolean on_control(gint fd, GIOCondition cond, gpointer p)
 			   ev.info.reason == HVCTL_SHUTDOWN_CRASH) {
 			dm_log(DM_LOG_ERR, "the guest crashed (see hvmd's log)");
 			dm_quit(1);
+		} else if (ev.info.state == HVCTL_STATE_SHUTDOWN &&
+			   ev.info.reason == HVCTL_SHUTDOWN_REBOOT) {
+			/* A triple fault: the PC resets. */
+			dm_log(DM_LOG_INFO, "triple fault: resetting");
+			dm_request_reset();
 		}
 	}
 	if (ret != -EAGAIN) {

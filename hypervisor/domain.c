@@ -200,8 +200,11 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		case VCPU_EXIT_SHUTDOWN:
-			hvmd_log("domain %u vCPU %u: triple fault", d->id, v->id);
-			control_defer_shutdown(d, HVCTL_SHUTDOWN_CRASH);
+			/* A triple fault resets a PC: the device model
+			 * decides (reset, or exit with -no-reboot). */
+			hvmd_log("domain %u vCPU %u: triple fault; reboot",
+				 d->id, v->id);
+			control_defer_shutdown(d, HVCTL_SHUTDOWN_REBOOT);
 			goto park;
 		case VCPU_EXIT_INTERNAL:
 			vcpu_report_internal(v, &ex);

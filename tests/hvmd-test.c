@@ -235,12 +235,22 @@ static void test_validation(pid_t hvmd)
 }
 
 /* Run qemu-dm to completion; relays the guest's PASS/FAIL lines. */
+static char *last_out;         /* stdout of the last run */
+static int run_guest_args(const char *accel, const char *prog,
+			  const char *extra, char **err_out);
+
 static int run_guest_accel(const char *accel, const char *prog,
 			   char **err_out)
 {
+	return run_guest_args(accel, prog, NULL, err_out);
+}
+
+static int run_guest_args(const char *accel, const char *prog,
+			  const char *extra, char **err_out)
+{
 	char *argv[] = { "timeout", "300", "bin/qemu-dm", "-accel", (char *)accel,
 			 "-m", "64", "-bios", (char *)prog, "-device",
-			 "hvm-testdev", "-display", "none", NULL };
+			 "hvm-testdev", "-display", "none", (char *)extra, NULL };
 	char *out = NULL, *err = NULL;
 	int st = -1;
 	GError *e = NULL;
@@ -258,7 +268,8 @@ static int run_guest_accel(const char *accel, const char *prog,
 			printf("%s\n", *p);
 	g_strfreev(lines);
 	fflush(stdout);
-	g_free(out);
+	g_free(last_out);
+	last_out = out;
 	if (err_out)
 		*err_out = err;
 	else
@@ -276,6 +287,7 @@ static void test_soft(void)
 {
 	static const char *const progs[] = {
 		"tests/guest-progs/iotest.bin", "tests/guest-progs/modes.bin",
+		"tests/guest-progs/triple.bin",
 	};
 
 	for (size_t k = 0; k < G_N_ELEMENTS(progs); k++) {
@@ -351,6 +363,16 @@ static void test_kvm(pid_t *hvmd)
 	g_free(err);
 	n = wait_domains(0, 5000);
 	test_check("kvm/no-domain-left-after-exit", n == 0, "%d domains", n);
+
+	/* A triple fault resets the machine; -no-reboot exits instead. */
+	st = run_guest("tests/guest-progs/triple.bin", NULL);
+	test_check("kvm/triple-fault-resets", st == 0 && last_out &&
+		   strstr(last_out, "GUEST: boot 2"), "status %d", st);
+	st = run_guest_args("kvm", "tests/guest-progs/triple.bin", "-no-reboot",
+			    NULL);
+	test_check("kvm/no-reboot-exits-on-triple-fault", st == 0 && last_out &&
+		   strstr(last_out, "GUEST: boot 1") &&
+		   !strstr(last_out, "GUEST: boot 2"), "status %d", st);
 
 	/* SIGTERM: a clean exit that takes the domain with it */
 	dm = spawn_dm("tests/guest-progs/spin.bin", &err_fd);

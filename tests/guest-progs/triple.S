@@ -1,0 +1,75 @@
+/*
+ * triple: counts its boots in RAM (which survives a reset), prints
+ * "GUEST: boot N", and triple-faults (in protected mode with an empty
+ * IDT, a #GP's delivery faults, then the #DF's).  On the second boot it
+ * reports PASS and powers off; with -no-reboot there is no second boot.
+ */
+	.code16
+	.section .text
+	.globl _start
+_start:
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %ss
+	movw $0x7000, %sp
+	incw 0x600
+	movw $s_boot, %si
+	call print
+	movb 0x600, %al
+	addb $'0', %al
+	movw $0x4e2, %dx
+	outb %al, %dx
+	movb $'\n', %al
+	outb %al, %dx
+	cmpw $2, 0x600
+	jae second
+	/* In protected mode with an empty IDT, a #GP cannot be delivered:
+	 * #GP, then #DF, then shutdown. */
+	lgdtl %cs:gdt_desc
+	lidtl %cs:empty_idt
+	movl %cr0, %eax
+	orl $1, %eax
+	movl %eax, %cr0
+	ljmpl $0x08, $(pm + 0xffff0000)
+	.code32
+pm:
+	movw $0x7b, %ax
+	movw %ax, %ds                   /* beyond the GDT: #GP */
+1:	hlt
+	jmp 1b
+	.code16
+second:
+	movw $s_pass, %si
+	call print
+	movw $0x4e1, %dx
+	xorb %al, %al
+	outb %al, %dx
+2:	hlt
+	jmp 2b
+print:
+	movw $0x4e2, %dx
+1:	movb %cs:(%si), %al
+	testb %al, %al
+	jz 2f
+	outb %al, %dx
+	incw %si
+	jmp 1b
+2:	ret
+empty_idt:
+	.word 0
+	.long 0
+	.balign 8
+gdt:
+	.quad 0
+	.quad 0x00cf9b000000ffff
+gdt_desc:
+	.word 15
+	.long gdt + 0xffff0000
+s_boot:	.asciz "GUEST: boot "
+s_pass:	.asciz "PASS: reset/triple-fault-reboots\n"
+
+	.section .reset, "ax"
+reset:
+	ljmp $0xf000, $_start
+	.balign 16, 0xf4
