@@ -22,7 +22,8 @@ tests/guest-progs/bench-insw-%.o: tests/guest-progs/bench-io.S
 	$(CC) -m32 -c -DMODE=1 -DITER=$* -o $@ $<
 
 # compute-<iterations>.bin: guest MIPS for make bench
-COMPUTE_PROGS := tests/guest-progs/compute-100000.bin tests/guest-progs/compute-10000000.bin
+COMPUTE_PROGS := tests/guest-progs/compute-100000.bin tests/guest-progs/compute-10000000.bin \
+	tests/guest-progs/compute-1000000000.bin
 EXTRA_TARGETS += $(COMPUTE_PROGS)
 CLEAN_FILES += $(COMPUTE_PROGS) $(COMPUTE_PROGS:.bin=.elf) $(COMPUTE_PROGS:.bin=.o)
 

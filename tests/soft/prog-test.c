@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.bus = &bus;
 	x86_reset(&c);
-	for (steps = 0; steps < 50000000 && !powered_off; steps++) {
+	for (steps = 0; steps < 4000000000L && !powered_off; steps++) {
 		e = x86_step(&c);
 		if (e != X86_EXIT_NONE)
 			break;
