@@ -12,6 +12,7 @@
 #include "hvm/memmap.h"
 #include "dm/chardev.h"
 #include "hw/fw_cfg.h"
+#include "hw/pci.h"
 #include "hw/serial.h"
 #include "hw/testdev.h"
 
@@ -153,6 +154,16 @@ static int machine_devices(void)
 		if (len == 11 && !strncmp(spec, "hvm-testdev", 11)) {
 			if (testdev_init() < 0)
 				return -1;
+		} else if (len == 15 && !strncmp(spec, "hvm-pci-testdev", 15)) {
+			char *addr = opt_get(spec, "addr");
+			unsigned long slot = addr ? strtoul(addr, NULL, 0) : 3;
+
+			g_free(addr);
+			if (slot < 2 || slot > 31 || pci_testdev_init((unsigned)slot) < 0) {
+				dm_log(DM_LOG_ERR, "-device %s: slot %lu is not "
+				       "free (2-31)", spec, slot);
+				return -1;
+			}
 		} else {
 			dm_log(DM_LOG_ERR, "-device %s: unknown device type "
 			       "'%.*s'", spec, (int)len, spec);
@@ -165,6 +176,9 @@ static int machine_devices(void)
 int machine_pc_init(void)
 {
 	pci_cfg_ports_init();
+	pci_bus_init();
+	if (i440fx_init() < 0 || piix3_init() < 0)
+		return -1;
 	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
 	    machine_serial() < 0)
 		return -1;

@@ -5,5 +5,7 @@
 
 /* Register hvm-testdev's ports and MMIO page (see hw/misc/testdev.c). */
 int testdev_init(void);
+/* hvm-pci-testdev at bus 0, slot (see hw/misc/pci-testdev.c). */
+int pci_testdev_init(unsigned slot);
 
 #endif
