@@ -4,7 +4,12 @@
 # are built, hvmd gets the software CPU instead of its stand-in.
 SOFTCPU_OBJS := hypervisor/soft/mem.o hypervisor/soft/exec.o \
 	hypervisor/soft/twobyte.o hypervisor/soft/string.o \
-	hypervisor/soft/system.o hypervisor/soft/fpu.o
+	hypervisor/soft/system.o hypervisor/soft/fpu.o hypervisor/soft/sse.o \
+	hypervisor/soft/x87stubs.o
+
+# The x87 runs guest instructions on the host FPU (x87-64 hosts only).
+hypervisor/soft/x87stubs.o: hypervisor/soft/x87stubs.S
+	$(CC) -c -o $@ $<
 
 ifneq ($(strip $(IRQCHIP_OBJS)),)
 HVMD_OBJS := $(filter-out hypervisor/no-soft.o,$(HVMD_OBJS)) \

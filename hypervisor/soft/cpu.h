@@ -127,6 +127,22 @@ struct x86_bus {
 	bool (*exception)(void *opaque, int vector, uint32_t error);
 };
 
+/* An SSE register, seen as any of its lane types. */
+typedef union {
+	uint8_t b[16];
+	uint16_t w[8];
+	uint32_t d[4];
+	uint64_t q[2];
+	float f[4];
+	double fd[2];
+} x86_xmm;
+
+/* An x87 register in its 80-bit format (MMX registers alias mant). */
+struct x86_fpr {
+	uint64_t mant;
+	uint16_t sexp;          /* sign and exponent */
+};
+
 struct x86 {
 	uint64_t r[16];
 	uint64_t rip;
@@ -142,7 +158,15 @@ struct x86 {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
 	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16], misc_enable;
 	uint64_t tsc_offset;
-	uint16_t fpu_cw, fpu_sw;        /* x87 control/status (part 1) */
+	/* x87: control/status (TOP in sw bits 13:11), tags as the
+	 * abridged FXSAVE byte (bit set: physical register not empty),
+	 * last instruction/operand pointers and opcode. */
+	uint16_t fpu_cw, fpu_sw, fpu_fop;
+	uint8_t fpu_tags;
+	uint64_t fpu_ip, fpu_dp;
+	struct x86_fpr fpr[8];  /* physical registers, not ST(i) */
+	x86_xmm xmm[16];
+	uint32_t mxcsr;
 
 	unsigned cpl;
 	bool halted;

@@ -947,8 +947,7 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 		return;
 	}
 	case 0x9b:                                      /* FWAIT */
-		if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-			x86_raise_noerr(c, X86_NM);
+		exec_fwait(c);
 		return;
 	case 0x9c: {                                    /* PUSHF */
 		unsigned s = stack_osize(i);

@@ -45,5 +45,9 @@ bool lock_ok(const struct insn *i);
 void exec_twobyte(struct x86 *c, struct insn *i);     /* twobyte.c */
 void exec_string(struct x86 *c, struct insn *i);      /* string.c */
 void exec_fpu(struct x86 *c, struct insn *i);         /* fpu.c */
+void exec_fwait(struct x86 *c);
+bool exec_sse(struct x86 *c, struct insn *i);         /* sse.c */
+bool exec_mxcsr(struct x86 *c, struct insn *i);
+uint32_t sse_mxcsr_mask(void);
 
 #endif

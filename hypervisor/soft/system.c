@@ -961,7 +961,9 @@ void x86_cpuid(struct x86 *c)
 		a = 0x000006f1;                 /* family 6, model 15 */
 		b = (c->cpu_id << 24) | (1u << 16) | (8u << 8);
 		cc = (1u << 13) | (1u << 23);   /* CMPXCHG16B, POPCNT */
-		d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+		/* FPU, MMX, FXSR, SSE, SSE2 besides the integer set */
+		d = (1u << 0) | (1u << 23) | (1u << 24) | (1u << 25) |
+		    (1u << 26) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
 		    (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) |
 		    (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
 		break;
@@ -1123,6 +1125,7 @@ void x86_reset(struct x86 *c)
 	c->a20 = true;
 	c->fault_vector_prev = -1;
 	c->fpu_cw = 0x40;
+	c->mxcsr = 0x1f80;
 	x86_tlb_flush(c);
 }
 

@@ -609,5 +609,7 @@ void exec_twobyte(struct x86 *c, struct insn *i)
 		return;
 	}
 	}
+	if (exec_sse(c, i))
+		return;
 	undefined(c, i);
 }

@@ -38,6 +38,8 @@
 struct native_regs {
 	uint64_t r[16];
 	uint64_t rflags;
+	uint64_t pad;
+	_Alignas(16) uint8_t fx[512];   /* FXSAVE image (offset 144) */
 };
 
 void native_run(struct native_regs *r, void *code);
@@ -628,6 +630,353 @@ static void g_priv(struct gen *g)
 		b(g, s[k]);
 }
 
+
+/* ---- SSE, SSE2, MMX and x87 ---- */
+
+/* pfx 0, 0x66, 0xf2 or 0xf3; reg and rm.reg are XMM/MMX or general
+ * register numbers as the opcode wants. */
+static void sse_emit(struct gen *g, uint8_t pfx, bool w, uint8_t op,
+		     unsigned regf, struct rm rm, int immv)
+{
+	uint8_t rex = (w ? 8 : 0) | (regf & 8 ? 4 : 0) |
+		      (!rm.mem && (rm.reg & 8) ? 1 : 0);
+
+	if (pfx)
+		b(g, pfx);
+	if (rex)
+		b(g, 0x40 | rex);
+	b(g, 0x0f);
+	b(g, op);
+	if (rm.mem) {
+		if (rm.kind == 0) {
+			b(g, (uint8_t)(0x40 | (regf & 7) << 3 | 3));
+			b(g, (uint8_t)rm.disp);
+		} else {
+			b(g, (uint8_t)(0x04 | (regf & 7) << 3));
+			b(g, 0x25);
+			imm(g, (uint32_t)rm.disp, 4);
+		}
+	} else {
+		b(g, (uint8_t)(0xc0 | (regf & 7) << 3 | (rm.reg & 7)));
+	}
+	if (immv >= 0)
+		b(g, (uint8_t)immv);
+}
+
+/* An XMM register or a memory operand (mostly 16-byte aligned; now and
+ * then not, which must fault the same way). */
+static struct rm xmm_rm(struct gen *g, bool allow_mem)
+{
+	struct rm r = rm_pick(g, allow_mem, pick(g, 20) ? 16 : 1);
+
+	if (!r.mem)
+		r.reg = pick(g, 16);
+	return r;
+}
+
+static void g_sse_int(struct gen *g)
+{
+	static const uint8_t ops[] = {
+		0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
+		0x6a, 0x6b, 0x74, 0x75, 0x76, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5,
+		0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xe1,
+		0xe2, 0xe3, 0xe4, 0xe5, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed,
+		0xee, 0xef, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf8, 0xf9,
+		0xfa, 0xfb, 0xfc, 0xfd, 0xfe,
+	};
+	bool mmx = pick(g, 4) == 0;
+	uint8_t pfx = mmx ? 0 : 0x66;
+	unsigned reg = mmx ? pick(g, 8) : pick(g, 16);
+	struct rm rm = xmm_rm(g, true);
+
+	if (mmx && !rm.mem)
+		rm.reg &= 7;
+	switch (pick(g, 12)) {
+	case 0: {                                       /* shift by imm */
+		static const uint8_t grp[][2] = {
+			{ 0x71, 2 }, { 0x71, 4 }, { 0x71, 6 }, { 0x72, 2 },
+			{ 0x72, 4 }, { 0x72, 6 }, { 0x73, 2 }, { 0x73, 6 },
+			{ 0x73, 3 }, { 0x73, 7 },
+		};
+		unsigned k = pick(g, mmx ? 8 : 10);
+		struct rm r = { .reg = reg };
+
+		sse_emit(g, pfx, false, grp[k][0], grp[k][1], r,
+			 (int)pick(g, 3) ? (int)pick(g, 20) : (int)pick(g, 256));
+		return;
+	}
+	case 1:                                         /* pshufd/hw/lw/w */
+		sse_emit(g, mmx ? 0 : (uint8_t[]){ 0x66, 0xf3, 0xf2 }[pick(g, 3)],
+			 false, 0x70, reg, rm, (int)pick(g, 256));
+		return;
+	case 2: {                                       /* movd/movq to */
+		struct rm r = rm_pick(g, true, 1);
+		sse_emit(g, pfx, pick(g, 2), 0x6e, reg, r, -1);
+		return;
+	}
+	case 3: {                                       /* movd/movq from */
+		struct rm r = rm_pick(g, true, 1);
+		sse_emit(g, pfx, pick(g, 2), 0x7e, reg, r, -1);
+		return;
+	}
+	case 4: {                                       /* pmovmskb, pextrw */
+		struct rm r = { .reg = mmx ? pick(g, 8) : pick(g, 16) };
+		if (pick(g, 2))
+			sse_emit(g, pfx, false, 0xd7, any_reg(g), r, -1);
+		else
+			sse_emit(g, pfx, false, 0xc5, any_reg(g), r,
+				 (int)pick(g, 256));
+		return;
+	}
+	case 5: {                                       /* pinsrw */
+		struct rm r = rm_pick(g, true, 1);
+		sse_emit(g, pfx, false, 0xc4, reg, r, (int)pick(g, 256));
+		return;
+	}
+	case 6:                                         /* movdqa/u, movq */
+		if (mmx)
+			sse_emit(g, 0, false, pick(g, 2) ? 0x6f : 0x7f, reg, rm, -1);
+		else
+			sse_emit(g, pick(g, 2) ? 0x66 : 0xf3, false,
+				 pick(g, 2) ? 0x6f : 0x7f, reg, rm, -1);
+		return;
+	case 7:
+		if (!mmx) {                             /* punpck[lh]qdq */
+			sse_emit(g, 0x66, false, pick(g, 2) ? 0x6c : 0x6d, reg,
+				 rm, -1);
+			return;
+		}
+		break;
+	}
+	sse_emit(g, pfx, false, ops[pick(g, sizeof(ops))], reg, rm, -1);
+}
+
+static void g_sse_fp(struct gen *g)
+{
+	static const uint8_t pfxs[] = { 0, 0x66, 0xf3, 0xf2 };
+	static const uint8_t arith[] = { 0x51, 0x58, 0x59, 0x5a, 0x5c, 0x5d,
+					 0x5e, 0x5f };
+	uint8_t pfx = pfxs[pick(g, 4)];
+	unsigned reg = pick(g, 16);
+	struct rm rm = xmm_rm(g, true);
+
+	switch (pick(g, 14)) {
+	case 0: case 1: case 2: case 3: case 4:
+		sse_emit(g, pfx, false, arith[pick(g, sizeof(arith))], reg, rm,
+			 -1);
+		return;
+	case 5:                                         /* cmpps.. */
+		sse_emit(g, pfx, false, 0xc2, reg, rm, (int)pick(g, 8));
+		return;
+	case 6:                                         /* (u)comiss/sd */
+		sse_emit(g, pick(g, 2) ? 0x66 : 0, false,
+			 pick(g, 2) ? 0x2e : 0x2f, reg, rm, -1);
+		effect(g, F_ALL, 0);
+		return;
+	case 7: {                                       /* cvtsi2ss/sd */
+		struct rm r = rm_pick(g, true, 1);
+		sse_emit(g, pick(g, 2) ? 0xf3 : 0xf2, pick(g, 2), 0x2a, reg, r,
+			 -1);
+		return;
+	}
+	case 8: {                                       /* cvt(t)ss/sd2si */
+		sse_emit(g, pick(g, 2) ? 0xf3 : 0xf2, pick(g, 2),
+			 pick(g, 2) ? 0x2c : 0x2d, any_reg(g), rm, -1);
+		return;
+	}
+	case 9:                                         /* logic */
+		sse_emit(g, pick(g, 2) ? 0x66 : 0, false,
+			 (uint8_t)(0x54 + pick(g, 4)), reg, rm, -1);
+		return;
+	case 10:                                        /* shuf/unpck */
+		if (pick(g, 2))
+			sse_emit(g, pick(g, 2) ? 0x66 : 0, false, 0xc6, reg, rm,
+				 (int)pick(g, 256));
+		else
+			sse_emit(g, pick(g, 2) ? 0x66 : 0, false,
+				 pick(g, 2) ? 0x14 : 0x15, reg, rm, -1);
+		return;
+	case 11: {                                      /* moves */
+		uint8_t op = (uint8_t[]){ 0x10, 0x11, 0x28, 0x29, 0x12, 0x13,
+					  0x16, 0x17 }[pick(g, 8)];
+
+		/* F3/F2 with 12/16 are SSE3, not advertised */
+		if (op >= 0x12 && pfx >= 0xf2)
+			pfx = 0;
+		sse_emit(g, pfx, false, op, reg, rm, -1);
+		return;
+	}
+	case 12: {                                      /* cvt dq/ps/pd */
+		static const uint8_t o[][2] = {
+			{ 0, 0x5b }, { 0x66, 0x5b }, { 0xf3, 0x5b },
+			{ 0x66, 0xe6 }, { 0xf3, 0xe6 }, { 0xf2, 0xe6 },
+		};
+		unsigned k = pick(g, 6);
+		sse_emit(g, o[k][0], false, o[k][1], reg, rm, -1);
+		return;
+	}
+	default: {                                      /* movmskps/pd */
+		struct rm r = { .reg = pick(g, 16) };
+		sse_emit(g, pick(g, 2) ? 0x66 : 0, false, 0x50, any_reg(g), r,
+			 -1);
+		return;
+	}
+	}
+}
+
+static void g_x87(struct gen *g)
+{
+	unsigned k = pick(g, 10);
+	struct rm rm = rm_pick(g, true, 1);
+
+	if (!rm.mem)
+		rm = (struct rm){ .mem = true, .disp = (int32_t)pick(g, 64) - 32 };
+	switch (k) {
+	case 0: case 1: {               /* arithmetic on ST(i) */
+		uint8_t op = (uint8_t[]){ 0xd8, 0xdc, 0xde }[pick(g, 3)];
+		uint8_t m = (uint8_t)(0xc0 + pick(g, 64));
+
+		/* DC D0..DF and most of DE D0..DF are reserved aliases. */
+		if (op != 0xd8 && (m & 0xf0) == 0xd0)
+			m = op == 0xde ? 0xd9 : (uint8_t)(m ^ 0x10);
+		b(g, op);
+		b(g, m);
+		return;
+	}
+	case 2: {                       /* loads from memory */
+		static const uint8_t o[][2] = {
+			{ 0xd9, 0 }, { 0xdd, 0 }, { 0xdb, 5 }, { 0xdb, 0 },
+			{ 0xdf, 0 }, { 0xdf, 5 }, { 0xd8, 0 }, { 0xdc, 1 },
+			{ 0xda, 4 }, { 0xde, 6 }, { 0xd8, 3 }, { 0xdc, 2 },
+		};
+		unsigned j = pick(g, 12);
+		emit(g, 4, &o[j][0], 1, o[j][1], rm, 0, 0, false);
+		return;
+	}
+	case 3: {                       /* stores to memory */
+		static const uint8_t o[][2] = {
+			{ 0xd9, 2 }, { 0xd9, 3 }, { 0xdd, 2 }, { 0xdd, 3 },
+			{ 0xdb, 7 }, { 0xdb, 2 }, { 0xdb, 3 }, { 0xdf, 2 },
+			{ 0xdf, 3 }, { 0xdf, 7 },
+		};
+		unsigned j = pick(g, 10);
+		emit(g, 4, &o[j][0], 1, o[j][1], rm, 0, 0, false);
+		return;
+	}
+	case 4: {                       /* D9 E0..FF singles */
+		static const uint8_t o[] = { 0xe0, 0xe1, 0xe4, 0xe5, 0xe8, 0xe9,
+			0xea, 0xeb, 0xec, 0xed, 0xee, 0xf0, 0xf1, 0xf2, 0xf3,
+			0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc,
+			0xfd, 0xfe, 0xff };
+		b(g, 0xd9);
+		b(g, o[pick(g, sizeof(o))]);
+		return;
+	}
+	case 5:                         /* fld st(i), fxch, fst(p) st(i) */
+		if (pick(g, 2)) {
+			b(g, 0xd9);
+			b(g, (uint8_t)(0xc0 + pick(g, 16)));
+		} else {
+			b(g, 0xdd);
+			b(g, (uint8_t)(0xd0 + pick(g, 16)));
+		}
+		return;
+	case 6:                         /* fcomi/fucomi(p) */
+		b(g, pick(g, 2) ? 0xdb : 0xdf);
+		b(g, (uint8_t)(0xe8 + pick(g, 16)));
+		effect(g, F_ALL, 0);
+		return;
+	case 7:                         /* fcmovcc */
+		flags_defined(g, F_ALL);
+		b(g, pick(g, 2) ? 0xda : 0xdb);
+		b(g, (uint8_t)(0xc0 + pick(g, 32)));
+		return;
+	case 8:                         /* fnstsw ax, ffree, fucom(pp) */
+		switch (pick(g, 4)) {
+		case 0: b(g, 0xdf); b(g, 0xe0); return;
+		case 1: b(g, 0xdd); b(g, (uint8_t)(0xc0 + pick(g, 8))); return;
+		case 2: b(g, 0xdd); b(g, (uint8_t)(0xe0 + pick(g, 16))); return;
+		default: b(g, 0xda); b(g, 0xe9); return;
+		}
+	default: {                      /* fnstcw, fldcw (masked) */
+		static const uint8_t d9 = 0xd9;
+		emit(g, 4, &d9, 1, 7, rm, 0, 0, false);
+		return;
+	}
+	}
+}
+
+/* A value for a float lane: ordinary numbers mostly, specials too. */
+static uint64_t fp_value(struct gen *g, bool dbl)
+{
+	static const uint32_t f32[] = { 0, 0x80000000u, 0x7f800000u,
+		0xff800000u, 0x7fc00000u, 0x7fa00000u, 0x00000001u,
+		0x007fffffu, 0x3f800000u, 0x4f000000u, 0xcf000000u };
+	static const uint64_t f64[] = { 0, 1ull << 63, 0x7ff0000000000000ull,
+		0xfff0000000000000ull, 0x7ff8000000000000ull,
+		0x7ff4000000000000ull, 1, 0x3ff0000000000000ull,
+		0x41e0000000000000ull, 0xc3e0000000000000ull };
+
+	switch (pick(g, 5)) {
+	case 0:
+		return dbl ? f64[pick(g, sizeof(f64) / 8)]
+			   : f32[pick(g, sizeof(f32) / 4)];
+	case 1:
+		return rnd(g) & (dbl ? ~0ull : 0xffffffffull);
+	default: {
+		double v = (double)(int64_t)(rnd(g) % 2000001) / (1 + pick(g, 1000));
+		float f = (float)v;
+		uint64_t bits = 0;
+
+		if (pick(g, 4) == 0)
+			v *= 1e30, f *= 1e30f;
+		if (dbl)
+			memcpy(&bits, &v, 8);
+		else
+			memcpy(&bits, &f, 4);
+		return bits;
+	}
+	}
+}
+
+/* Initial x87/SSE state: registers with a mix of values, random
+ * rounding; the classes that raise unmasked SIMD exceptions get one now
+ * and then. */
+static void fp_state(struct gen *g, uint8_t *fx, bool unmask)
+{
+	uint32_t mxcsr = 0x1f80 | (uint32_t)pick(g, 4) << 13;
+	uint16_t cw = (uint16_t)(0x037f & ~0xf00) | (uint16_t)(pick(g, 4) << 10) |
+		      (uint16_t)((uint16_t[]){ 0, 2, 3, 3 }[pick(g, 4)] << 8);
+
+	memset(fx, 0, 512);
+	if (pick(g, 8) == 0)
+		mxcsr |= 0x8040;                /* FTZ, DAZ */
+	if (unmask && pick(g, 6) == 0)
+		mxcsr &= ~(0x80u << pick(g, 6));
+	memcpy(fx, &cw, 2);
+	uint16_t sw = (uint16_t)(pick(g, 8) << 11);
+	memcpy(fx + 2, &sw, 2);
+	fx[4] = (uint8_t)rnd(g);
+	memcpy(fx + 24, &mxcsr, 4);
+	for (unsigned k = 0; k < 8; k++) {
+		double v = (double)(int64_t)(rnd(g) % 20001) / (1 + pick(g, 100));
+		long double x = v;
+
+		if (pick(g, 6) == 0)
+			x = 0;
+		memcpy(fx + 32 + 16 * k, &x, 10);
+	}
+	for (unsigned k = 0; k < 16; k++) {
+		bool dbl = pick(g, 2);
+
+		for (unsigned l = 0; l < (dbl ? 2u : 4u); l++) {
+			uint64_t v = fp_value(g, dbl);
+			memcpy(fx + 160 + 16 * k + l * (dbl ? 8 : 4), &v,
+			       dbl ? 8 : 4);
+		}
+	}
+}
+
 struct cls {
 	const char *name;
 	void (*gen)(struct gen *g);
@@ -642,6 +991,8 @@ static const struct cls classes[] = {
 	{ "stack-enter-leave", g_stack }, { "string-rep", g_string },
 	{ "flags", g_flags }, { "branches", g_branch },
 	{ "privileged-faults", g_priv },
+	{ "sse2-mmx-integer", g_sse_int }, { "sse-sse2-float", g_sse_fp },
+	{ "x87", g_x87 },
 };
 
 /* ---- native side ---- */
@@ -668,6 +1019,8 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	fault_regs.rflags = (uint64_t)gr[REG_EFL];
 	fault_trap = (int)gr[REG_TRAPNO];
 	fault_regs.r[4] = (uint64_t)gr[REG_RSP];
+	if (uc->uc_mcontext.fpregs)
+		memcpy(fault_regs.fx, uc->uc_mcontext.fpregs, 512);
 	/* Where it faulted, kept in a spare slot: */
 	fault_rip_native = (uint64_t)gr[REG_RIP];
 	siglongjmp(native_jmp, 1);
@@ -782,6 +1135,40 @@ static void build_page_tables(void)
 		pt2[k] = (DATA + k * 0x1000) | 7;
 }
 
+/* The architectural x87/SSE state to and from the FXSAVE layout (x87
+ * registers in ST order there, physical in struct x86). */
+static void fx_to_cpu(struct x86 *c, const uint8_t *fx)
+{
+	memcpy(&c->fpu_cw, fx, 2);
+	memcpy(&c->fpu_sw, fx + 2, 2);
+	c->fpu_tags = fx[4];
+	memcpy(&c->mxcsr, fx + 24, 4);
+	for (unsigned k = 0; k < 8; k++) {
+		struct x86_fpr *r = &c->fpr[(((c->fpu_sw >> 11) & 7) + k) & 7];
+
+		memcpy(&r->mant, fx + 32 + 16 * k, 8);
+		memcpy(&r->sexp, fx + 40 + 16 * k, 2);
+	}
+	memcpy(c->xmm, fx + 160, 256);
+}
+
+static void cpu_to_fx(const struct x86 *c, uint8_t *fx)
+{
+	memset(fx, 0, 512);
+	memcpy(fx, &c->fpu_cw, 2);
+	memcpy(fx + 2, &c->fpu_sw, 2);
+	fx[4] = c->fpu_tags;
+	memcpy(fx + 24, &c->mxcsr, 4);
+	for (unsigned k = 0; k < 8; k++) {
+		const struct x86_fpr *r =
+			&c->fpr[(((c->fpu_sw >> 11) & 7) + k) & 7];
+
+		memcpy(fx + 32 + 16 * k, &r->mant, 8);
+		memcpy(fx + 40 + 16 * k, &r->sexp, 2);
+	}
+	memcpy(fx + 160, c->xmm, 256);
+}
+
 static void run_interp(const struct gen *g, const struct native_regs *in,
 		       const uint8_t *data0, struct outcome *out)
 {
@@ -807,6 +1194,9 @@ static void run_interp(const struct gen *g, const struct native_regs *in,
 			c.seg[s] = (struct x86_seg){ 0, 0xffffffff, 0x2b,
 						     0x93 | 0x60 | SEG_DB | SEG_G };
 	c.cpl = 3;
+	c.cr0 |= CR0_NE | CR0_MP;
+	c.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+	fx_to_cpu(&c, in->fx);
 	/* A TSS whose I/O bitmap lies beyond its limit: every port is
 	 * refused at CPL3, as under Linux. */
 	c.tr = (struct x86_seg){ TSS, 0x67, 0x40, 0x8b };
@@ -836,6 +1226,7 @@ static void run_interp(const struct gen *g, const struct native_regs *in,
 	}
 	memcpy(out->r.r, c.r, sizeof(c.r));
 	out->r.rflags = c.flags;
+	cpu_to_fx(&c, out->r.fx);
 	memcpy(out->data, (void *)DATA, DATA_SIZE);
 }
 
@@ -876,6 +1267,50 @@ static bool same(const struct outcome *n, const struct outcome *s,
 			 (unsigned long long)fmask);
 		return false;
 	}
+	static const struct { unsigned off, len; const char *what; } fp[] = {
+		{ 0, 2, "FCW" }, { 2, 2, "FSW" }, { 4, 1, "FTW" },
+		{ 24, 4, "MXCSR" },
+	};
+	for (unsigned k = 0; k < sizeof(fp) / sizeof(fp[0]); k++)
+		if (memcmp(n->r.fx + fp[k].off, s->r.fx + fp[k].off,
+			   fp[k].len)) {
+			uint32_t a = 0, b = 0;
+
+			memcpy(&a, n->r.fx + fp[k].off, fp[k].len);
+			memcpy(&b, s->r.fx + fp[k].off, fp[k].len);
+			snprintf(why, len, "%s: native %#x, interpreter %#x",
+				 fp[k].what, a, b);
+			return false;
+		}
+	for (unsigned k = 0; k < 8; k++)
+		if (memcmp(n->r.fx + 32 + 16 * k, s->r.fx + 32 + 16 * k, 10)) {
+			uint64_t a, b;
+			uint16_t ae, be;
+
+			memcpy(&a, n->r.fx + 32 + 16 * k, 8);
+			memcpy(&b, s->r.fx + 32 + 16 * k, 8);
+			memcpy(&ae, n->r.fx + 40 + 16 * k, 2);
+			memcpy(&be, s->r.fx + 40 + 16 * k, 2);
+			snprintf(why, len, "ST%u: native %04x:%016llx, "
+				 "interpreter %04x:%016llx", k, ae,
+				 (unsigned long long)a, be,
+				 (unsigned long long)b);
+			return false;
+		}
+	for (unsigned k = 0; k < 16; k++)
+		if (memcmp(n->r.fx + 160 + 16 * k, s->r.fx + 160 + 16 * k, 16)) {
+			uint64_t a[2], b[2];
+
+			memcpy(a, n->r.fx + 160 + 16 * k, 16);
+			memcpy(b, s->r.fx + 160 + 16 * k, 16);
+			snprintf(why, len, "xmm%u: native %016llx%016llx, "
+				 "interpreter %016llx%016llx", k,
+				 (unsigned long long)a[1],
+				 (unsigned long long)a[0],
+				 (unsigned long long)b[1],
+				 (unsigned long long)b[0]);
+			return false;
+		}
 	for (unsigned k = 0; k < DATA_SIZE; k++)
 		if (n->data[k] != s->data[k]) {
 			snprintf(why, len, "memory at %#llx: native %#x, "
@@ -948,6 +1383,7 @@ int main(void)
 			in.r[3] = BASE;
 			in.r[4] = STACK;
 			in.rflags = 0x202 | (rnd(&g) & F_ALL);
+			fp_state(&g, in.fx, classes[ci].gen == g_sse_fp);
 			for (unsigned k = 0; k < DATA_SIZE; k++)
 				data0[k] = (uint8_t)rnd(&g);
 			data0[TSS - DATA + 0x66] = 0x68;

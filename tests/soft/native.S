@@ -3,6 +3,8 @@
  * instruction sequence on the host CPU at CPL3 with all sixteen
  * registers and RFLAGS taken from *r, and store them back when the
  * sequence jumps to native_back.  The sequence's own stack is r->rsp.
+ * The x87/SSE state comes from and goes back to the FXSAVE image at
+ * offset 144 of *r; the host's own is kept around the sequence.
  */
 	.text
 	.globl native_run
@@ -17,6 +19,8 @@ native_run:
 	movq %rsp, host_rsp(%rip)
 	movq %rdi, regs_ptr(%rip)
 	movq %rsi, code_ptr(%rip)
+	fxsave64 host_fx(%rip)
+	fxrstor64 144(%rdi)
 	pushq 128(%rdi)
 	popfq
 	movq 0(%rdi), %rax
@@ -61,6 +65,8 @@ native_back:
 	movq %r13, 104(%rdi)
 	movq %r14, 112(%rdi)
 	movq %r15, 120(%rdi)
+	fxsave64 144(%rdi)
+	fxrstor64 host_fx(%rip)
 	cld
 	popq %r15
 	popq %r14
@@ -77,4 +83,6 @@ regs_ptr:	.quad 0
 code_ptr:	.quad 0
 tmp_rsp:	.quad 0
 tmp_rdi:	.quad 0
+	.p2align 4
+host_fx:	.fill 512
 	.section .note.GNU-stack,"",@progbits
