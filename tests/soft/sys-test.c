@@ -127,6 +127,7 @@ PROG(pg);
 PROG(lm);
 PROG(triple);
 PROG(irq);
+PROG(fpu);
 
 #define SYM(p, s) ({ extern const char s[]; \
 	(uint32_t)(LOAD + (uint32_t)(s - (p)->start)); })
@@ -589,6 +590,68 @@ static void test_irq(void)
 	test_pass(name);
 }
 
+static void test_fpu(void)
+{
+	static const char *name = "soft-sys: FPU/SSE system interface (#UD, "
+				  "#NM, FXSAVE/FXRSTOR, MXCSR, #XM, #MF, "
+				  "FNSAVE/FRSTOR)";
+	const struct prog *p = &p_fpu;
+	struct x86 c;
+
+	setup(p);
+	idt32(6, SYM(p, fpu_h6), 0);
+	idt32(7, SYM(p, fpu_h7), 0);
+	idt32(13, SYM(p, fpu_h13), 0);
+	idt32(16, SYM(p, fpu_h16), 0);
+	idt32(19, SYM(p, fpu_h19), 0);
+	start_pm32(&c, LOAD);
+	c.cr4 &= ~(uint64_t)(CR4_OSFXSR | CR4_OSXMMEXCPT);
+	enum x86_exit e = run(&c, 10000);
+	if (!check_exit(name, &c, e, X86_EXIT_HLT))
+		return;
+	const struct expect ex[] = {
+		{ 6, ~0u, SYM(p, fpu_ud1), ANY_CR2 },
+		{ 7, ~0u, SYM(p, fpu_nm1), ANY_CR2 },
+		{ 7, ~0u, SYM(p, fpu_nm2), ANY_CR2 },
+		{ 7, ~0u, SYM(p, fpu_em1), ANY_CR2 },
+		{ 6, ~0u, SYM(p, fpu_em2), ANY_CR2 },
+		{ 13, 0, SYM(p, fpu_gp1), ANY_CR2 },
+		{ 13, 0, SYM(p, fpu_gp2), ANY_CR2 },
+		{ 19, ~0u, SYM(p, fpu_xm), ANY_CR2 },
+		{ 6, ~0u, SYM(p, fpu_xm_ud), ANY_CR2 },
+		{ 16, ~0u, SYM(p, fpu_mf), ANY_CR2 },
+	};
+	if (!check_log(name, ex, sizeof(ex) / sizeof(ex[0])))
+		return;
+	const struct outcheck o[] = {
+		{ 0, 0x89abcdef, 0, "xmm1 restored by FXRSTOR (low)" },
+		{ 12, 0x3f800000, 0, "xmm1 restored by FXRSTOR (high)" },
+		{ 16, 0x2168c235, 0, "pi restored by FXRSTOR (mantissa low)" },
+		{ 20, 0xc90fdaa2, 0, "pi (mantissa high)" },
+		{ 24, 0x4000, 0xffff, "pi (exponent)" },
+		{ 36, 0x1d84, 0, "MXCSR after the unmasked #XM (ZE)" },
+		{ 42, 0x0084, 0x00ff, "FSW after 1/0 (ZE, ES)" },
+		{ 44, 0, 0xffff, "FSW after FNSAVE" },
+		{ 48, 0x3f800000, 0, "1.0 back from FRSTOR" },
+	};
+	if (!check_out(name, o, sizeof(o) / sizeof(o[0])))
+		return;
+	/* The FXSAVE image: FCW, abridged tags (two registers), MXCSR,
+	 * ST0 = pi, XMM1. */
+	uint32_t top = (rd32(0x9000) >> 27) & 7;
+	if ((rd32(0x9000) & 0xffff) != 0x37f || (ram[0x9004] & 0xff) !=
+	    (uint8_t)((3u << ((top + 0) & 7)) | (1u << ((top + 1) & 7))) ||
+	    rd32(0x9000 + 24) != 0x1f80 || rd32(0x9000 + 32) != 0x2168c235 ||
+	    rd32(0x9000 + 160 + 16) != 0x89abcdef) {
+		test_fail(name, "FXSAVE image: fcw/fsw %#x tags %#x mxcsr %#x "
+			  "st0 %#x xmm1 %#x", rd32(0x9000), ram[0x9004],
+			  rd32(0x9000 + 24), rd32(0x9000 + 32),
+			  rd32(0x9000 + 160 + 16));
+		return;
+	}
+	test_pass(name);
+}
+
 int main(void)
 {
 	ram = calloc(1, RAM_SIZE);
@@ -602,6 +665,7 @@ int main(void)
 	test_lm();
 	test_triple();
 	test_irq();
+	test_fpu();
 	free(ram);
 	return test_exit();
 }

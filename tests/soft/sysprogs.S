@@ -576,6 +576,121 @@ triple_idtr:
 prog_triple_end:
 
 /* ================================================================
+ * fpu: the FPU/SSE system interface in 32-bit protected mode, ring 0:
+ * #UD without CR4.OSFXSR, #NM under CR0.TS, #UD/#NM under CR0.EM,
+ * FXSAVE/FXRSTOR (and #GP when misaligned), LDMXCSR reserved bits, #XM
+ * and #UD for an unmasked SIMD exception, x87 #MF on the next waiting
+ * instruction, FNSAVE/FRSTOR.
+ */
+#undef BLOB
+#define BLOB prog_fpu
+	.globl prog_fpu, prog_fpu_end, fpu_h6, fpu_h7, fpu_h13, fpu_h16
+	.globl fpu_h19, fpu_ud1, fpu_nm1, fpu_nm2, fpu_em1, fpu_em2
+	.globl fpu_gp1, fpu_gp2, fpu_xm, fpu_xm_ud, fpu_mf, fpu_xmm1
+prog_fpu:
+	.code32
+	TRY(1f)
+fpu_ud1:
+	movaps %xmm0, %xmm1             /* CR4.OSFXSR clear: #UD */
+1:	mov %cr4, %eax
+	or $0x600, %eax                 /* OSFXSR | OSXMMEXCPT */
+	mov %eax, %cr4
+	mov %cr0, %eax
+	or $0x22, %eax                  /* MP | NE */
+	and $~0x4, %eax                 /* EM off */
+	mov %eax, %cr0
+	fninit
+	/* CR0.TS: #NM for SSE and x87 */
+	mov %cr0, %eax
+	or $0x8, %eax
+	mov %eax, %cr0
+	TRY(1f)
+fpu_nm1:
+	addps %xmm0, %xmm1
+1:	TRY(1f)
+fpu_nm2:
+	fld1
+1:	clts
+	/* CR0.EM: #NM for x87, #UD for SSE */
+	mov %cr0, %eax
+	or $0x4, %eax
+	mov %eax, %cr0
+	TRY(1f)
+fpu_em1:
+	fld1
+1:	TRY(1f)
+fpu_em2:
+	xorps %xmm0, %xmm0
+1:	mov %cr0, %eax
+	and $~0x4, %eax
+	mov %eax, %cr0
+	/* FXSAVE / FXRSTOR round trip */
+	movdqu A(fpu_pattern), %xmm1
+	fld1
+	fldpi
+	fxsave 0x9000
+	pxor %xmm1, %xmm1
+	fninit
+	fxrstor 0x9000
+fpu_xmm1:
+	movdqu %xmm1, OUT+0
+	fstpt OUT+16                    /* pi again, from the restored stack */
+	TRY(1f)
+fpu_gp1:
+	fxsave 0x9008                   /* misaligned: #GP(0) */
+1:	movl $0x10000, OUT+32           /* a reserved MXCSR bit */
+	TRY(1f)
+fpu_gp2:
+	ldmxcsr OUT+32
+1:	/* unmasked divide-by-zero: #XM, then #UD without OSXMMEXCPT */
+	movl $0x1d80, OUT+32
+	ldmxcsr OUT+32
+	xorps %xmm2, %xmm2
+	movdqu A(fpu_pattern), %xmm3
+	TRY(1f)
+fpu_xm:
+	divps %xmm2, %xmm3
+1:	stmxcsr OUT+36                  /* ZE set */
+	mov %cr4, %eax
+	and $~0x400, %eax
+	mov %eax, %cr4
+	TRY(1f)
+fpu_xm_ud:
+	divps %xmm2, %xmm3
+1:	movl $0x1f80, OUT+32
+	ldmxcsr OUT+32
+	/* x87: unmasked zero divide is reported by the next waiting
+	 * instruction */
+	fninit
+	movw $0x37b, OUT+40
+	fldcw OUT+40
+	fld1
+	fldz
+	fdivrp                          /* 1/0: ZE, ES; no fault yet */
+	fnstsw OUT+42
+	TRY(1f)
+fpu_mf:
+	fld1                            /* #MF */
+1:	fninit
+	fld1
+	fnsave 0x9400                   /* then FNINIT: empty stack */
+	fnstsw %ax
+	mov %ax, OUT+44
+	frstor 0x9400
+	fstps OUT+48                    /* 1.0f */
+	cli
+	hlt
+	H32 fpu, 6, 0
+	H32 fpu, 7, 0
+	H32 fpu, 13, 1
+	H32 fpu, 16, 0
+	H32 fpu, 19, 0
+	.p2align 4
+fpu_pattern:
+	.quad 0x0123456789abcdef, 0x3f8000003f800000
+prog_fpu_end:
+
+/* ================================================================
  * irq: real mode, external interrupts, HLT wake-up, STI shadow.
  */
 #undef BLOB
