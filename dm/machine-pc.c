@@ -46,8 +46,9 @@ static int machine_fw_cfg(void)
 	}
 	g_free(menu);
 	g_free(splash);
-	/* With no screen SeaBIOS prints on the serial port instead. */
-	if (dm_cfg.nographic) {
+	/* There is no display adapter yet: SeaBIOS prints its screen on
+	 * COM1 instead, as with -nographic. */
+	{
 		uint16_t port = 0x3f8;
 		fw_cfg_add_file("etc/sercon-port", &port, sizeof(port));
 	}
