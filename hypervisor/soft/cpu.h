@@ -125,6 +125,11 @@ struct x86_bus {
 	 * it returns true the exception is not delivered and x86_step
 	 * returns X86_EXIT_EXCEPTION (tests use this). */
 	bool (*exception)(void *opaque, int vector, uint32_t error);
+	/* Optional: a counter the owner bumps whenever guest RAM is added,
+	 * removed or changes flags.  When set, the CPU keeps host pointers
+	 * to RAM pages in its TLB (much faster) and drops them when the
+	 * counter moves; without it, every access asks ram(). */
+	const volatile uint64_t *memmap_gen;
 };
 
 /* An SSE register, seen as any of its lane types. */
@@ -188,6 +193,13 @@ struct x86 {
 	int fault_vector_prev;  /* exception being delivered when it was */
 	unsigned fault_depth;   /* nesting for #DF / triple fault */
 	bool io_abort;
+	/* The code page in host memory, kept across instructions while the
+	 * TLB generation and the privilege level it was looked up with hold
+	 * (x86_step checks them). */
+	uint64_t fetch_page;
+	const uint8_t *fetch_host;
+	uint64_t fetch_gen, fetch_memgen;
+	unsigned fetch_cpl;
 	/* The last instructions' linear addresses, for post-mortems. */
 	uint64_t trace[16];
 	unsigned trace_pos;

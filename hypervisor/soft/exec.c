@@ -56,6 +56,30 @@ void reg_set(struct x86 *c, const struct insn *i, unsigned r, unsigned size,
 static uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
 {
 	uint64_t v = 0;
+	uint64_t rip = c->rip + i->len, lin;
+
+	/* Fast path: the bytes are in the code page already looked up for
+	 * this instruction, within the CS limit and the 15-byte limit. */
+	if (x86_code64(c)) {
+		lin = rip;
+	} else {
+		lin = (uint32_t)(c->seg[S_CS].base + rip);
+		if (rip + size - 1 > c->seg[S_CS].limit)
+			lin = 1;        /* slow path: it raises #GP */
+	}
+	if ((lin & ~0xfffull) == c->fetch_page &&
+	    (lin & 0xfff) + size <= 0x1000 && i->len + size <= 15) {
+		const uint8_t *p = c->fetch_host + (lin & 0xfff);
+
+		switch (size) {
+		case 1: v = *p; break;
+		case 2: { uint16_t w; memcpy(&w, p, 2); v = w; break; }
+		case 4: { uint32_t w; memcpy(&w, p, 4); v = w; break; }
+		default: memcpy(&v, p, 8); break;
+		}
+		i->len += size;
+		return v;
+	}
 
 	for (unsigned k = 0; k < size; k++) {
 		if (i->len >= 15)
@@ -1494,6 +1518,11 @@ enum x86_exit x86_step(struct x86 *c)
 		return X86_EXIT_HLT;
 	memset(&i, 0, sizeof(i));
 	c->insn_rip = c->rip;
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+
+	if (c->fetch_gen != c->tlb_gen || c->fetch_cpl != c->cpl ||
+	    (mg && *mg != c->fetch_memgen))
+		c->fetch_page = 1;      /* never a page address */
 
 	c->io_abort = false;
 	uint64_t saved_sp = c->r[R_SP];

@@ -92,9 +92,14 @@ uint64_t x86_linear(struct x86 *c, int seg, uint64_t off, unsigned size,
 #define PTE_NX  (1ull << 63)
 #define ADDR_MASK 0x000ffffffffff000ull
 
+/* Entries cover paging-off too (identity with the A20 mask), so every
+ * access finds the page's host address here.  The tag is the linear page
+ * | 1 (valid) | 2 (paging off) | 4 (A20 masked). */
 struct tlb_entry {
-	uint64_t vpage;         /* linear page | 1 when valid */
+	uint64_t vpage;
 	uint64_t ppage;
+	uint8_t *host;          /* the page in host memory when all RAM */
+	bool host_ro;           /* ROM: writes are dropped */
 	bool user, write, exec; /* allowed (write: and already dirty) */
 };
 
@@ -102,7 +107,7 @@ struct tlb_entry {
  * thread, flushed when the thread starts running another CPU. */
 static __thread struct {
 	const struct x86 *owner;
-	uint64_t gen;
+	uint64_t gen, memmap_gen;
 	struct tlb_entry e[TLB_SIZE];
 } tlb;
 
@@ -236,32 +241,105 @@ static uint64_t walk(struct x86 *c, uint64_t lin, enum acc acc, bool user,
 	return pa;
 }
 
+/* Fill the TLB entry t for lin (walking the tables, raising #PF). */
+static __attribute__((noinline)) struct tlb_entry *
+tlb_fill(struct x86 *c, struct tlb_entry *t, uint64_t lin, enum acc acc,
+	 bool user, uint64_t tag)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+	bool paging = c->cr0 & CR0_PG;
+	struct tlb_entry fresh;
+	uint64_t pa;
+
+	if (paging) {
+		pa = walk(c, lin, acc, user, &fresh);
+	} else {
+		pa = c->a20 ? lin : lin & ~(1ull << 20);
+		fresh.user = fresh.write = fresh.exec = true;
+	}
+	fresh.vpage = tag;
+	fresh.ppage = pa & ~0xfffull;
+	fresh.host = NULL;
+	fresh.host_ro = false;
+	/* Host pointers are kept only when the bus tells us about memory
+	 * map changes (a region could go away under a cached pointer). */
+	if (mg) {
+		uint64_t avail = 0;
+		bool ro = false;
+		uint8_t *p = c->bus->ram(c->bus->opaque, fresh.ppage, &avail,
+					 &ro);
+
+		if (p && avail >= 0x1000) {
+			fresh.host = p;
+			fresh.host_ro = ro;
+		}
+	}
+	*t = fresh;
+	return t;
+}
+
+static __attribute__((noinline)) void tlb_reset(struct x86 *c)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+
+	memset(tlb.e, 0, sizeof(tlb.e));
+	tlb.owner = c;
+	tlb.gen = c->tlb_gen;
+	tlb.memmap_gen = mg ? *mg : 0;
+}
+
+/* The TLB entry for lin, filled when missing or lacking the rights for
+ * this access. */
+static inline struct tlb_entry *tlb_get(struct x86 *c, uint64_t lin,
+					enum acc acc, bool user)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+	uint64_t vpage = lin & ~0xfffull;
+	uint64_t tag = vpage | 1 | ((c->cr0 & CR0_PG) ? 0 : 2) |
+		       (c->a20 ? 0 : 4);
+	struct tlb_entry *t;
+
+	if (__builtin_expect(tlb.owner != c || tlb.gen != c->tlb_gen ||
+			     (mg && tlb.memmap_gen != *mg), 0))
+		tlb_reset(c);
+	t = &tlb.e[(vpage >> 12) % TLB_SIZE];
+	if (__builtin_expect(t->vpage == tag && (!user || t->user) &&
+			     (acc != ACC_WRITE || t->write) &&
+			     (acc != ACC_EXEC || t->exec), 1))
+		return t;
+	return tlb_fill(c, t, lin, acc, user, tag);
+}
+
 uint64_t x86_translate(struct x86 *c, uint64_t lin, enum acc acc, bool user)
 {
-	struct tlb_entry *t;
-	uint64_t vpage = lin & ~0xfffull;
-
-	if (!(c->cr0 & CR0_PG))
-		return c->a20 ? lin : lin & ~(1ull << 20);
-	if (tlb.owner != c || tlb.gen != c->tlb_gen) {
-		memset(tlb.e, 0, sizeof(tlb.e));
-		tlb.owner = c;
-		tlb.gen = c->tlb_gen;
-	}
-	t = &tlb.e[(vpage >> 12) % TLB_SIZE];
-	if (t->vpage == (vpage | 1) && (!user || t->user) &&
-	    (acc != ACC_WRITE || t->write) &&
-	    (acc != ACC_EXEC || t->exec))
-		return t->ppage | (lin & 0xfff);
-	struct tlb_entry fresh;
-	uint64_t pa = walk(c, lin, acc, user, &fresh);
-	fresh.vpage = vpage | 1;
-	fresh.ppage = pa & ~0xfffull;
-	*t = fresh;
-	return pa;
+	return tlb_get(c, lin, acc, user)->ppage | (lin & 0xfff);
 }
 
 /* ---- physical ---- */
+
+/* Fixed-size copies: a memcpy of variable length is a library call and a
+ * store-forwarding stall on the hottest path of the interpreter. */
+static inline uint64_t host_load(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+	}
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline void host_store(uint8_t *p, uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: *p = (uint8_t)v; return;
+	case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); return; }
+	case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); return; }
+	}
+	memcpy(p, &v, 8);
+}
 
 uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size)
 {
@@ -269,10 +347,8 @@ uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size)
 	bool ro;
 	uint8_t *p = c->bus->ram(c->bus->opaque, pa, &avail, &ro);
 
-	if (p && avail >= size) {
-		memcpy(&v, p, size);
-		return v;
-	}
+	if (p && avail >= size)
+		return host_load(p, size);
 	if (p) {
 		/* Straddles the end of a RAM block: byte by byte. */
 		for (unsigned i = 0; i < size; i++)
@@ -294,7 +370,7 @@ void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size)
 
 	if (p && avail >= size) {
 		if (!ro)
-			memcpy(p, &val, size);
+			host_store(p, val, size);
 		return;
 	}
 	if (p) {
@@ -325,7 +401,12 @@ uint64_t x86_read_lin(struct x86 *c, uint64_t lin, unsigned size, bool user,
 							    user), 1) << (8 * i);
 		return v;
 	}
-	return x86_read_phys(c, x86_translate(c, lin, acc, user), size);
+
+	struct tlb_entry *t = tlb_get(c, lin, acc, user);
+
+	if (t->host)
+		return host_load(t->host + (lin & 0xfff), size);
+	return x86_read_phys(c, t->ppage | (lin & 0xfff), size);
 }
 
 void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
@@ -341,7 +422,15 @@ void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
 				       val >> (8 * i), 1);
 		return;
 	}
-	x86_write_phys(c, x86_translate(c, lin, ACC_WRITE, user), val, size);
+
+	struct tlb_entry *t = tlb_get(c, lin, ACC_WRITE, user);
+
+	if (t->host) {
+		if (!t->host_ro)
+			host_store(t->host + (lin & 0xfff), val, size);
+		return;
+	}
+	x86_write_phys(c, t->ppage | (lin & 0xfff), val, size);
 }
 
 uint64_t x86_read(struct x86 *c, int seg, uint64_t off, unsigned size)
@@ -384,6 +473,18 @@ uint8_t x86_fetch8(struct x86 *c, uint64_t rip)
 			x86_raise(c, X86_GP, 0);
 		lin = (uint32_t)(cs->base + rip);
 	}
-	return (uint8_t)x86_read_phys(c, x86_translate(c, lin, ACC_EXEC,
-						       c->cpl == 3), 1);
+	if ((lin & ~0xfffull) == c->fetch_page)
+		return c->fetch_host[lin & 0xfff];
+
+	struct tlb_entry *t = tlb_get(c, lin, ACC_EXEC, c->cpl == 3);
+
+	if (t->host) {
+		c->fetch_page = lin & ~0xfffull;
+		c->fetch_host = t->host;
+		c->fetch_gen = c->tlb_gen;
+		c->fetch_cpl = c->cpl;
+		c->fetch_memgen = c->bus->memmap_gen ? *c->bus->memmap_gen : 0;
+		return t->host[lin & 0xfff];
+	}
+	return (uint8_t)x86_read_phys(c, t->ppage | (lin & 0xfff), 1);
 }

@@ -1112,9 +1112,11 @@ static bool bus_exception(void *opaque, int vector, uint32_t err)
 	return true;
 }
 
+static const uint64_t memmap_gen;     /* the test pages never move */
+
 static const struct x86_bus test_bus = {
 	.ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio, .tsc = bus_tsc,
-	.exception = bus_exception,
+	.exception = bus_exception, .memmap_gen = &memmap_gen,
 };
 
 /* 4-level tables at PT mapping the code page and the data pages, user,

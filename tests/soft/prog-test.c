@@ -19,6 +19,9 @@ static char line[256];
 static unsigned line_len;
 static bool powered_off;
 
+/* RAM never changes here: host pointers may be cached. */
+static const uint64_t memmap_gen;
+
 static uint8_t *bus_ram(void *o, uint64_t gpa, uint64_t *avail, bool *ro)
 {
 	(void)o;
@@ -86,6 +89,7 @@ int main(int argc, char **argv)
 	const struct x86_bus bus = {
 		.ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio,
 		.tsc = bus_tsc, .log = bus_log,
+		.memmap_gen = &memmap_gen,
 	};
 	struct x86 c;
 	FILE *f;

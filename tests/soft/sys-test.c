@@ -87,9 +87,11 @@ static bool bus_exception(void *opaque, int vector, uint32_t error)
 	return false;
 }
 
+static const uint64_t memmap_gen;     /* RAM never moves here */
+
 static const struct x86_bus bus = {
 	.ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio, .tsc = bus_tsc,
-	.log = bus_log, .exception = bus_exception,
+	.log = bus_log, .exception = bus_exception, .memmap_gen = &memmap_gen,
 };
 
 /* ---- guest memory helpers ---- */
