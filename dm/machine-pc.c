@@ -13,6 +13,7 @@
 #include "dm/chardev.h"
 #include "hw/fw_cfg.h"
 #include "hw/pci.h"
+#include "hw/rtc.h"
 #include "hw/serial.h"
 #include "hw/testdev.h"
 
@@ -146,6 +147,60 @@ static int machine_serial(void)
 	return 0;
 }
 
+/* Boot device letters -> CMOS codes: a floppy, c disk, d CD-ROM, n net. */
+static unsigned boot_code(char ch)
+{
+	switch (ch) {
+	case 'a': return 1;
+	case 'c': return 2;
+	case 'd': return 3;
+	case 'n': return 4;
+	}
+	return 0;
+}
+
+/* The NVRAM bytes SeaBIOS and guests read. */
+static int machine_cmos(void)
+{
+	uint64_t below = guest_ram_below_4g(), total = guest_ram_size();
+	uint64_t ext = below > (1u << 20) ? (below - (1u << 20)) >> 10 : 0;
+	uint64_t above16 = below > (16u << 20) ? (below - (16u << 20)) >> 16 : 0;
+	uint64_t above4g = (total - below) >> 16;
+	char order[4] = "cad";
+	char *o = dm_cfg.boot ? opt_get(dm_cfg.boot, "order") : NULL;
+
+	if (rtc_init(dm_cfg.localtime) < 0)
+		return -1;
+	if (ext > 0xffff)
+		ext = 0xffff;
+	if (above16 > 0xffff)
+		above16 = 0xffff;
+	rtc_set_cmos(0x14, 0x06);               /* equipment: FPU, VGA */
+	rtc_set_cmos(0x15, 640 & 0xff);         /* base memory, KiB */
+	rtc_set_cmos(0x16, 640 >> 8);
+	rtc_set_cmos(0x17, (uint8_t)ext);
+	rtc_set_cmos(0x18, (uint8_t)(ext >> 8));
+	rtc_set_cmos(0x30, (uint8_t)ext);
+	rtc_set_cmos(0x31, (uint8_t)(ext >> 8));
+	rtc_set_cmos(0x34, (uint8_t)above16);
+	rtc_set_cmos(0x35, (uint8_t)(above16 >> 8));
+	rtc_set_cmos(0x5b, (uint8_t)above4g);
+	rtc_set_cmos(0x5c, (uint8_t)(above4g >> 8));
+	rtc_set_cmos(0x5d, (uint8_t)(above4g >> 16));
+	rtc_set_cmos(0x5f, (uint8_t)(dm_cfg.vcpus - 1));
+	/* -boot order=cdn, or the old -boot cdn */
+	if (o)
+		g_strlcpy(order, o, sizeof(order));
+	else if (dm_cfg.boot && !strchr(dm_cfg.boot, '='))
+		g_strlcpy(order, dm_cfg.boot, sizeof(order));
+	g_free(o);
+	rtc_set_cmos(0x3d, (uint8_t)(boot_code(order[1]) << 4 |
+				     boot_code(order[0])));
+	rtc_set_cmos(0x38, (uint8_t)(boot_code(order[2]) << 4));
+	rtc_update_checksum();
+	return 0;
+}
+
 static int machine_devices(void)
 {
 	for (unsigned i = 0; i < dm_cfg.ndevices; i++) {
@@ -181,7 +236,7 @@ int machine_pc_init(void)
 	if (i440fx_init() < 0 || piix3_init() < 0)
 		return -1;
 	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
-	    machine_serial() < 0)
+	    machine_cmos() < 0 || machine_serial() < 0)
 		return -1;
 	if (machine_devices() < 0)
 		return -1;

@@ -1,0 +1,1 @@
+DM_OBJS += hw/timer/rtc.o
