@@ -186,6 +186,16 @@ struct x86 {
 	unsigned cpu_id;
 	uint64_t tlb_gen;       /* bumped by every TLB flush */
 
+	/* Far transfers and event delivery change several registers before
+	 * their last memory access; the state before the first change, to
+	 * put back when they fault (see x86_ckpt). */
+	struct {
+		struct x86_seg seg[6];
+		uint64_t rsp, rip, flags, efer;
+		unsigned cpl;
+		bool valid;
+	} ckpt;
+
 	/* ---- per-instruction state (the decoder's) ---- */
 	jmp_buf fault;
 	uint64_t insn_rip;      /* start of the current instruction */

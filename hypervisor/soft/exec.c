@@ -1495,12 +1495,14 @@ static enum x86_exit deliver_fault(struct x86 *c, int vector_in,
 	}
 	c->fault_vector_prev = vector;
 	c->fault_depth++;
+	c->ckpt.valid = false;
 	int r = setjmp(c->fault);
 	if (r == 0) {
 		x86_deliver(c, vector, err, false, c->rip);
 		c->fault_depth = 0;
 		return X86_EXIT_NONE;
 	}
+	x86_ckpt_restore(c);       /* the delivery did not happen */
 	if (r == -1) {
 		c->fault_depth = 0;
 		return X86_EXIT_IO_ABORT;
@@ -1525,6 +1527,7 @@ enum x86_exit x86_step(struct x86 *c)
 		c->fetch_page = 1;      /* never a page address */
 
 	c->io_abort = false;
+	c->ckpt.valid = false;
 	uint64_t saved_sp = c->r[R_SP];
 	r = setjmp(c->fault);
 	if (r == 0) {
@@ -1545,6 +1548,7 @@ enum x86_exit x86_step(struct x86 *c)
 		return c->halted ? X86_EXIT_HLT : X86_EXIT_NONE;
 	}
 	/* Unwound: the instruction did not happen. */
+	x86_ckpt_restore(c);
 	c->rip = c->insn_rip;
 	if (r == -1)
 		return X86_EXIT_IO_ABORT;
@@ -1564,11 +1568,13 @@ enum x86_exit x86_interrupt(struct x86 *c, unsigned vector)
 	c->halted = false;
 	c->shadow = false;
 	c->fault_depth = 0;
+	c->ckpt.valid = false;
 	r = setjmp(c->fault);
 	if (r == 0) {
 		x86_deliver(c, (int)vector, NO_ERR, false, c->rip);
 		return X86_EXIT_NONE;
 	}
+	x86_ckpt_restore(c);
 	if (r == -1)
 		return X86_EXIT_IO_ABORT;
 	c->fault_vector_prev = -1;

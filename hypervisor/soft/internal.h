@@ -88,6 +88,10 @@ uint64_t x86_pop(struct x86 *c, unsigned size);
 unsigned x86_stack_size(const struct x86 *c);
 
 /* ---- system (system.c) ---- */
+/* Save the registers a far transfer or delivery changes (once per
+ * instruction or delivery); x86_ckpt_restore undoes them after a fault. */
+void x86_ckpt(struct x86 *c);
+void x86_ckpt_restore(struct x86 *c);
 void x86_load_seg(struct x86 *c, int seg, uint16_t sel);
 void x86_load_seg_real(struct x86 *c, int seg, uint16_t sel);
 void x86_deliver(struct x86 *c, int vector, uint32_t error, bool software,

@@ -12,6 +12,34 @@
 
 #include "hypervisor/soft/internal.h"
 
+/* ---- undoing a faulted transfer ---- */
+
+void x86_ckpt(struct x86 *c)
+{
+	if (c->ckpt.valid)
+		return;
+	memcpy(c->ckpt.seg, c->seg, sizeof(c->seg));
+	c->ckpt.rsp = c->r[R_SP];
+	c->ckpt.rip = c->rip;
+	c->ckpt.flags = c->flags;
+	c->ckpt.efer = c->efer;
+	c->ckpt.cpl = c->cpl;
+	c->ckpt.valid = true;
+}
+
+void x86_ckpt_restore(struct x86 *c)
+{
+	if (!c->ckpt.valid)
+		return;
+	memcpy(c->seg, c->ckpt.seg, sizeof(c->seg));
+	c->r[R_SP] = c->ckpt.rsp;
+	c->rip = c->ckpt.rip;
+	c->flags = c->ckpt.flags;
+	c->efer = c->ckpt.efer;
+	c->cpl = c->ckpt.cpl;
+	c->ckpt.valid = false;
+}
+
 /* ---- descriptors ---- */
 
 static uint64_t desc_base(uint64_t d)
@@ -429,6 +457,7 @@ static void deliver_long(struct x86 *c, int vector, uint32_t error,
 void x86_deliver(struct x86 *c, int vector, uint32_t error, bool software,
 		 uint64_t next_rip)
 {
+	x86_ckpt(c);
 	if (!x86_pe(c)) {
 		deliver_real(c, vector, next_rip);
 		return;
@@ -467,6 +496,7 @@ static uint64_t gate_or_code(struct x86 *c, uint16_t sel, bool *is_gate,
 
 void x86_far_jmp(struct x86 *c, uint16_t sel, uint64_t off, unsigned osize)
 {
+	x86_ckpt(c);
 	uint64_t d, hi;
 	bool gate;
 
@@ -508,6 +538,7 @@ void x86_far_jmp(struct x86 *c, uint16_t sel, uint64_t off, unsigned osize)
 
 void x86_far_call(struct x86 *c, uint16_t sel, uint64_t off, unsigned osize)
 {
+	x86_ckpt(c);
 	uint64_t d, hi;
 	bool gate;
 	uint64_t ret_rip = c->rip;
@@ -606,6 +637,7 @@ void x86_far_call(struct x86 *c, uint16_t sel, uint64_t off, unsigned osize)
 
 void x86_far_ret(struct x86 *c, unsigned osize, uint16_t pop_bytes)
 {
+	x86_ckpt(c);
 	uint64_t m = szmask(x86_stack_size(c));
 	uint64_t sp = c->r[R_SP] & m;
 
@@ -653,6 +685,7 @@ void x86_far_ret(struct x86 *c, unsigned osize, uint16_t pop_bytes)
 
 void x86_iret(struct x86 *c, unsigned osize)
 {
+	x86_ckpt(c);
 	uint64_t m = szmask(x86_stack_size(c));
 	uint64_t sp = c->r[R_SP] & m;
 	uint64_t ip, fl, nsp = 0;

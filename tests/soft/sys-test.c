@@ -360,6 +360,7 @@ static void test_pm(void)
 		{ 6, ~0u, SYM(p, pm_ud), ANY_CR2 },
 		{ 0, ~0u, SYM(p, pm_div), ANY_CR2 },
 		{ 13, 0x08, 0, ANY_CR2 },
+		{ 13, 0x10, SYM(p, pm_iret_bad), ANY_CR2 },
 		{ 13, 0, SYM(p, pm_user_cli), ANY_CR2 },
 		{ 13, 0, SYM(p, pm_user_cr0), ANY_CR2 },
 		{ 13, 0x81 * 8 + 2, SYM(p, pm_user_int81), ANY_CR2 },
@@ -383,6 +384,8 @@ static void test_pm(void)
 		{ 80, 0x3b, 0xffff, "caller ss on the inner stack" },
 		{ 12, 0x6000, 0, "ring-3 esp after lret $4" },
 		{ 16, 0x3b, 0xffff, "ds kept after the outward lret" },
+		{ 84, 0x08, 0xffff, "cs after the faulting IRET" },
+		{ 88, 0x7000 - 20, 0, "esp after the faulting IRET" },
 	};
 	if (!check_out(name, o, sizeof(o) / sizeof(o[0])))
 		return;

@@ -183,7 +183,7 @@ prog_real_end:
 	.globl prog_pm, prog_pm_end
 	.globl pm_h0, pm_h6, pm_h8, pm_h11, pm_h13, pm_h14, pm_h80
 	.globl pm_hcall, pm_h83, pm_div, pm_ud, pm_gp1, pm_user_cli
-	.globl pm_user_cr0, pm_user_int81
+	.globl pm_user_cr0, pm_user_int81, pm_iret_bad
 prog_pm:
 	.code16
 	cli
@@ -230,7 +230,21 @@ pm_div:
 	TRY(1f)
 	mov $0x08, %ax
 	mov %ax, %ss
-1:	/* to ring 3 */
+1:	/* IRET to ring 3 with an SS of the wrong privilege: #GP(ss), and
+	 * the CPU is still at ring 0 with the frame on its stack */
+	push $0x10
+	push $0x6000
+	pushf
+	push $0x33
+	push $A(pm_user)
+	TRY(1f)
+pm_iret_bad:
+	iret
+1:	mov %cs, %eax
+	mov %eax, OUT+84
+	mov %esp, OUT+88
+	add $20, %esp
+	/* to ring 3 */
 	movl $0x6800, TSS+4             /* esp0 */
 	movl $0x10, TSS+8               /* ss0 */
 	mov $0x3b, %ax
