@@ -56,20 +56,9 @@ void reg_set(struct x86 *c, const struct insn *i, unsigned r, unsigned size,
 static uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
 {
 	uint64_t v = 0;
-	uint64_t rip = c->rip + i->len, lin;
 
-	/* Fast path: the bytes are in the code page already looked up for
-	 * this instruction, within the CS limit and the 15-byte limit. */
-	if (x86_code64(c)) {
-		lin = rip;
-	} else {
-		lin = (uint32_t)(c->seg[S_CS].base + rip);
-		if (rip + size - 1 > c->seg[S_CS].limit)
-			lin = 1;        /* slow path: it raises #GP */
-	}
-	if ((lin & ~0xfffull) == c->fetch_page &&
-	    (lin & 0xfff) + size <= 0x1000 && i->len + size <= 15) {
-		const uint8_t *p = c->fetch_host + (lin & 0xfff);
+	if (i->code && i->len + size <= 15) {
+		const uint8_t *p = i->code + i->len;
 
 		switch (size) {
 		case 1: v = *p; break;
@@ -80,7 +69,6 @@ static uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
 		i->len += size;
 		return v;
 	}
-
 	for (unsigned k = 0; k < size; k++) {
 		if (i->len >= 15)
 			x86_raise(c, X86_GP, 0);
@@ -1446,8 +1434,23 @@ static void decode_prefixes(struct x86 *c, struct insn *i)
 	}
 }
 
+/* Point i->code at the instruction in host memory when possible. */
+static void code_window(struct x86 *c, struct insn *i)
+{
+	bool l64 = x86_code64(c);
+	uint64_t lin = l64 ? c->rip : (uint32_t)(c->seg[S_CS].base + c->rip);
+
+	if ((lin & ~0xfffull) != c->fetch_page)
+		(void)x86_fetch8(c, c->rip);    /* looks the page up, or faults */
+	if ((lin & ~0xfffull) == c->fetch_page &&
+	    (lin & 0xfff) <= 0x1000 - 15 &&
+	    (l64 || c->rip + 14 <= c->seg[S_CS].limit))
+		i->code = c->fetch_host + (lin & 0xfff);
+}
+
 static void exec_one(struct x86 *c, struct insn *i)
 {
+	code_window(c, i);
 	decode_prefixes(c, i);
 	if (i->lock && !lock_ok(i))
 		x86_raise_noerr(c, X86_UD);

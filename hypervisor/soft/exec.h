@@ -22,6 +22,9 @@ struct insn {
 	uint64_t ea;
 	int ea_seg;
 	bool done;              /* rip already set by the instruction */
+	/* The instruction's bytes in host memory when all 15 possible
+	 * bytes are in one RAM page within the CS limit (else NULL). */
+	const uint8_t *code;
 };
 
 uint64_t reg_get(struct x86 *c, const struct insn *i, unsigned r,

@@ -28,3 +28,10 @@ tests/soft/sysprogs.o: tests/soft/sysprogs.S
 
 tests/soft/sys-test: tests/soft/sys-test.o tests/soft/sysprogs.o $(SOFTCPU_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Developer tool (not a test): the Debian kernel on the bare interpreter.
+TEST_PROGS += tests/soft/linux-smoke
+CLEAN_FILES += tests/soft/linux-smoke.o
+
+tests/soft/linux-smoke: tests/soft/linux-smoke.o $(SOFTCPU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
