@@ -203,6 +203,7 @@ struct x86 {
 	int fault_vector_prev;  /* exception being delivered when it was */
 	unsigned fault_depth;   /* nesting for #DF / triple fault */
 	bool io_abort;
+	uint64_t saved_sp;      /* RSP before the current instruction */
 	/* The code page in host memory, kept across instructions while the
 	 * TLB generation and the privilege level it was looked up with hold
 	 * (x86_step checks them). */
@@ -230,6 +231,11 @@ enum x86_exit {
 void x86_reset(struct x86 *c);
 /* Execute one instruction. */
 enum x86_exit x86_step(struct x86 *c);
+/* Execute up to max instructions, stopping at the first exit other than
+ * X86_EXIT_NONE (an exception delivered to the guest is not one); *done
+ * (may be NULL) gets the number executed.  Cheaper than x86_step in a
+ * loop. */
+enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done);
 /* Can an external interrupt be taken now (IF set, no shadow)? */
 bool x86_interruptible(const struct x86 *c);
 /* Deliver an external interrupt / NMI (the caller checked it may). */

@@ -1514,43 +1514,44 @@ static enum x86_exit deliver_fault(struct x86 *c, int vector_in,
 			     r == 0x10001 ? NO_ERR : (uint32_t)(r - 1));
 }
 
-enum x86_exit x86_step(struct x86 *c)
+/* Per-instruction set-up before the decoder runs. */
+static inline void step_begin(struct x86 *c, struct insn *i)
 {
-	struct insn i;
-	int r;
-
-	if (c->halted)
-		return X86_EXIT_HLT;
-	memset(&i, 0, sizeof(i));
-	c->insn_rip = c->rip;
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
+	memset(i, 0, sizeof(*i));
+	c->insn_rip = c->rip;
 	if (c->fetch_gen != c->tlb_gen || c->fetch_cpl != c->cpl ||
 	    (mg && *mg != c->fetch_memgen))
 		c->fetch_page = 1;      /* never a page address */
-
 	c->io_abort = false;
 	c->ckpt.valid = false;
-	uint64_t saved_sp = c->r[R_SP];
-	r = setjmp(c->fault);
-	if (r == 0) {
-		exec_one(c, &i);
-		/* Keep the last taken branches (linear addresses). */
-		if (c->rip != c->insn_rip + i.len || i.done) {
-			c->trace[c->trace_pos++ % 16] =
-				(c->seg[S_CS].base + c->insn_rip) << 32 |
-				((c->seg[S_CS].base + c->rip) & 0xffffffff);
-			if (c->branch_log)
-				fprintf(c->branch_log, "%llx %llx\n",
-					(unsigned long long)c->insn_rip,
-					(unsigned long long)(c->seg[S_CS].base +
-							     c->rip));
-		}
-		if (c->shadow && c->rip != c->shadow_rip)
-			c->shadow = false;
-		return c->halted ? X86_EXIT_HLT : X86_EXIT_NONE;
+	c->saved_sp = c->r[R_SP];
+}
+
+/* After an instruction completed. */
+static inline enum x86_exit step_end(struct x86 *c, const struct insn *i)
+{
+	/* Keep the last taken branches (linear addresses). */
+	if (c->rip != c->insn_rip + i->len || i->done) {
+		c->trace[c->trace_pos++ % 16] =
+			(c->seg[S_CS].base + c->insn_rip) << 32 |
+			((c->seg[S_CS].base + c->rip) & 0xffffffff);
+		if (c->branch_log)
+			fprintf(c->branch_log, "%llx %llx\n",
+				(unsigned long long)c->insn_rip,
+				(unsigned long long)(c->seg[S_CS].base +
+						     c->rip));
 	}
-	/* Unwound: the instruction did not happen. */
+	if (c->shadow && c->rip != c->shadow_rip)
+		c->shadow = false;
+	return c->halted ? X86_EXIT_HLT : X86_EXIT_NONE;
+}
+
+/* After an instruction unwound with longjmp value r. */
+static enum x86_exit step_fault(struct x86 *c, int r)
+{
+	/* The instruction did not happen. */
 	x86_ckpt_restore(c);
 	c->rip = c->insn_rip;
 	if (r == -1)
@@ -1558,10 +1559,61 @@ enum x86_exit x86_step(struct x86 *c)
 	/* Stack ops that faulted half-way leave RSP as it was. */
 	if (c->fault_vector == X86_SS || c->fault_vector == X86_PF ||
 	    c->fault_vector == X86_GP)
-		c->r[R_SP] = saved_sp;
+		c->r[R_SP] = c->saved_sp;
 	c->fault_depth = 0;
 	return deliver_fault(c, c->fault_vector,
 			     r == 0x10001 ? NO_ERR : (uint32_t)(r - 1));
+}
+
+enum x86_exit x86_step(struct x86 *c)
+{
+	struct insn i;
+	int r;
+
+	if (c->halted)
+		return X86_EXIT_HLT;
+	step_begin(c, &i);
+	r = setjmp(c->fault);
+	if (r == 0) {
+		exec_one(c, &i);
+		return step_end(c, &i);
+	}
+	return step_fault(c, r);
+}
+
+/* Like x86_step max times, with one setjmp for the whole run (re-armed
+ * only after a fault): the fast path of a busy vCPU. */
+enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
+{
+	struct insn i;
+	volatile unsigned n = 0;
+	enum x86_exit e = X86_EXIT_NONE;
+	int r;
+
+	while (n < max && e == X86_EXIT_NONE) {
+		if (c->halted) {
+			e = X86_EXIT_HLT;
+			break;
+		}
+		step_begin(c, &i);
+		r = setjmp(c->fault);
+		if (r != 0) {
+			n = n + 1;
+			e = step_fault(c, r);
+			continue;
+		}
+		for (;;) {
+			exec_one(c, &i);
+			n = n + 1;
+			e = step_end(c, &i);
+			if (e != X86_EXIT_NONE || n >= max)
+				break;
+			step_begin(c, &i);
+		}
+	}
+	if (done)
+		*done = n;
+	return e;
 }
 
 enum x86_exit x86_interrupt(struct x86 *c, unsigned vector)

@@ -111,8 +111,11 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.bus = &bus;
 	x86_reset(&c);
-	for (steps = 0; steps < 4000000000L && !powered_off; steps++) {
-		e = x86_step(&c);
+	for (steps = 0; steps < 4000000000L && !powered_off;) {
+		unsigned done = 0;
+
+		e = x86_run(&c, 1024, &done);
+		steps += done;
 		if (e != X86_EXIT_NONE)
 			break;
 	}
