@@ -176,12 +176,12 @@ int main(int argc, char **argv)
 	x86_state_changed(&c);
 
 	enum x86_exit e = X86_EXIT_NONE;
-	for (steps = 0; steps < max; steps++) {
-		e = x86_step(&c);
-		if (e == X86_EXIT_HLT && (c.flags & F_IF)) {
-			/* Idle waiting for a timer we do not have. */
-			break;
-		}
+	for (steps = 0; steps < max;) {
+		unsigned done = 0;
+
+		e = x86_run(&c, 4096, &done);
+		steps += done;
+		/* HLT: idle waiting for a timer we do not have. */
 		if (e != X86_EXIT_NONE)
 			break;
 	}
