@@ -185,19 +185,78 @@ uint64_t fetch_imm(struct x86 *c, struct insn *i, unsigned size)
 
 /* ---- operands ---- */
 
+/* Locked read-modify-writes on RAM are atomic against the other vCPUs:
+ * the read is an atomic load, the write a compare-and-swap against it;
+ * when another CPU got there first the instruction starts over (flags
+ * and registers it changed meanwhile come back from the checkpoint). */
+static uint64_t atomic_load(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1: return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+	case 2: return __atomic_load_n((const uint16_t *)p, __ATOMIC_SEQ_CST);
+	case 4: return __atomic_load_n((const uint32_t *)p, __ATOMIC_SEQ_CST);
+	}
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_SEQ_CST);
+}
+
+static bool atomic_cas(uint8_t *p, uint64_t old, uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: {
+		uint8_t o = (uint8_t)old;
+		return __atomic_compare_exchange_n(p, &o, (uint8_t)v, false,
+			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	case 2: {
+		uint16_t o = (uint16_t)old;
+		return __atomic_compare_exchange_n((uint16_t *)p, &o,
+			(uint16_t)v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	case 4: {
+		uint32_t o = (uint32_t)old;
+		return __atomic_compare_exchange_n((uint32_t *)p, &o,
+			(uint32_t)v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	}
+	return __atomic_compare_exchange_n((uint64_t *)p, &old, v, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 uint64_t e_read(struct x86 *c, struct insn *i, unsigned size)
 {
-	if (i->mem)
-		return x86_read(c, i->ea_seg, i->ea, size);
-	return reg_get(c, i, i->rm, size);
+	if (!i->mem) {
+		if (i->lock)            /* LOCK needs a memory operand */
+			x86_raise_noerr(c, X86_UD);
+		return reg_get(c, i, i->rm, size);
+	}
+	if (i->atomic) {
+		uint8_t *p = x86_host_rmw(c, i->ea_seg, i->ea, size);
+
+		if (p) {
+			x86_ckpt(c);
+			i->atomic_host = p;
+			i->atomic_old = atomic_load(p, size);
+			return i->atomic_old;
+		}
+	}
+	return x86_read(c, i->ea_seg, i->ea, size);
 }
 
 void e_write(struct x86 *c, struct insn *i, unsigned size, uint64_t v)
 {
-	if (i->mem)
-		x86_write(c, i->ea_seg, i->ea, v & szmask(size), size);
-	else
+	if (!i->mem) {
 		reg_set(c, i, i->rm, size, v);
+		return;
+	}
+	if (i->atomic_host) {
+		uint8_t *p = i->atomic_host;
+
+		i->atomic_host = NULL;
+		if (!atomic_cas(p, i->atomic_old, v & szmask(size), size))
+			x86_retry(c);
+		return;
+	}
+	x86_write(c, i->ea_seg, i->ea, v & szmask(size), size);
 }
 
 /* ---- stack ---- */
@@ -858,6 +917,7 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 
 		decode_modrm(c, i);
 		decode_finish(c, i);
+		i->atomic = true;       /* locked even without LOCK */
 		v = e_read(c, i, size);
 		e_write(c, i, size, reg_get(c, i, i->reg, size));
 		reg_set(c, i, i->reg, size, v);
@@ -1454,6 +1514,7 @@ static void exec_one(struct x86 *c, struct insn *i)
 	decode_prefixes(c, i);
 	if (i->lock && !lock_ok(i))
 		x86_raise_noerr(c, X86_UD);
+	i->atomic = i->lock;
 	if (i->twobyte)
 		exec_twobyte(c, i);
 	else
@@ -1556,6 +1617,8 @@ static enum x86_exit step_fault(struct x86 *c, int r)
 	c->rip = c->insn_rip;
 	if (r == -1)
 		return X86_EXIT_IO_ABORT;
+	if (r == -2)
+		return X86_EXIT_NONE;   /* lost a race: run it again */
 	/* Stack ops that faulted half-way leave RSP as it was. */
 	if (c->fault_vector == X86_SS || c->fault_vector == X86_PF ||
 	    c->fault_vector == X86_GP)

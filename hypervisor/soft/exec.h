@@ -25,6 +25,11 @@ struct insn {
 	/* The instruction's bytes in host memory when all 15 possible
 	 * bytes are in one RAM page within the CS limit (else NULL). */
 	const uint8_t *code;
+	/* LOCK and XCHG with memory: the operand's host address and the
+	 * value e_read saw; e_write stores with a compare-and-swap. */
+	bool atomic;
+	uint8_t *atomic_host;
+	uint64_t atomic_old;
 };
 
 uint64_t reg_get(struct x86 *c, const struct insn *i, unsigned r,

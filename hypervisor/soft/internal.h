@@ -72,6 +72,12 @@ void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
 uint64_t x86_read(struct x86 *c, int seg, uint64_t off, unsigned size);
 void x86_write(struct x86 *c, int seg, uint64_t off, uint64_t val,
 	       unsigned size);
+/* Host address of an aligned RAM operand for a locked read-modify-write
+ * (checked for writing), or NULL: use the ordinary accessors. */
+uint8_t *x86_host_rmw(struct x86 *c, int seg, uint64_t off, unsigned size);
+/* Abandon the current instruction and run it again (a lost race on a
+ * locked operand). */
+_Noreturn void x86_retry(struct x86 *c);
 /* Supervisor accesses (descriptor tables, TSS, IDT): ignore CPL. */
 uint64_t x86_read_sys(struct x86 *c, uint64_t lin, unsigned size);
 void x86_write_sys(struct x86 *c, uint64_t lin, uint64_t val, unsigned size);

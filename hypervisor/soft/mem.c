@@ -20,6 +20,11 @@ void x86_raise(struct x86 *c, int vector, uint32_t error)
 	longjmp(c->fault, (int)(error == NO_ERR ? 0x10000 : error) + 1);
 }
 
+void x86_retry(struct x86 *c)
+{
+	longjmp(c->fault, -2);
+}
+
 void x86_raise_noerr(struct x86 *c, int vector)
 {
 	x86_raise(c, vector, NO_ERR);
@@ -431,6 +436,21 @@ void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
 		return;
 	}
 	x86_write_phys(c, t->ppage | (lin & 0xfff), val, size);
+}
+
+uint8_t *x86_host_rmw(struct x86 *c, int seg, uint64_t off, unsigned size)
+{
+	uint64_t lin = x86_linear(c, seg, off, size, ACC_WRITE);
+	struct tlb_entry *t;
+
+	/* Misaligned (possibly split-line) operands take the ordinary
+	 * path: a host split lock may be refused or very slow. */
+	if ((lin & (size - 1)) || (lin & 0xfff) + size > 0x1000)
+		return NULL;
+	t = tlb_get(c, lin, ACC_WRITE, c->cpl == 3);
+	if (!t->host || t->host_ro)
+		return NULL;
+	return t->host + (lin & 0xfff);
 }
 
 uint64_t x86_read(struct x86 *c, int seg, uint64_t off, unsigned size)

@@ -22,6 +22,49 @@ bool lock_ok(const struct insn *i)
 	return false;
 }
 
+/* LOCK CMPXCHG8B/16B on RAM: one host compare-and-swap.  False when
+ * the operand is not plain aligned RAM (then the ordinary path runs). */
+static bool cmpxchg_atomic(struct x86 *c, struct insn *i, unsigned half)
+{
+	uint8_t *p = x86_host_rmw(c, i->ea_seg, i->ea, 2 * half);
+	uint64_t m = szmask(half);
+	bool ok;
+
+	if (!p)
+		return false;
+	if (half == 4) {
+		uint64_t expect = (c->r[R_AX] & m) | (c->r[R_DX] & m) << 32;
+		uint64_t want = (c->r[R_BX] & m) | (c->r[R_CX] & m) << 32;
+
+		ok = __atomic_compare_exchange_n((uint64_t *)p, &expect, want,
+						 false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
+		if (!ok) {
+			reg_set(c, i, R_AX, 4, expect & m);
+			reg_set(c, i, R_DX, 4, expect >> 32);
+		}
+	} else {
+		uint64_t lo = c->r[R_AX], hi = c->r[R_DX];
+		uint8_t z;
+
+		__asm__ volatile("lock cmpxchg16b %1\n\tsetz %0"
+				 : "=q"(z), "+m"(*(unsigned __int128 *)p),
+				   "+a"(lo), "+d"(hi)
+				 : "b"(c->r[R_BX]), "c"(c->r[R_CX])
+				 : "memory", "cc");
+		ok = z;
+		if (!ok) {
+			c->r[R_AX] = lo;
+			c->r[R_DX] = hi;
+		}
+	}
+	if (ok)
+		c->flags |= F_ZF;
+	else
+		c->flags &= ~(uint64_t)F_ZF;
+	return true;
+}
+
 static void need_cpl0(struct x86 *c)
 {
 	if (x86_pe(c) && c->cpl != 0)
@@ -579,6 +622,8 @@ void exec_twobyte(struct x86 *c, struct insn *i)
 		unsigned half = (i->rex & 8) ? 8 : 4;
 		if (half == 8 && (i->ea & 15))
 			x86_raise(c, X86_GP, 0);
+		if (i->lock && cmpxchg_atomic(c, i, half))
+			return;
 		uint64_t lo = x86_read(c, i->ea_seg, i->ea, half);
 		uint64_t hi = x86_read(c, i->ea_seg, i->ea + half, half);
 		uint64_t m = szmask(half);

@@ -416,6 +416,93 @@ static void g_xchg(struct gen *g)
 	}
 }
 
+/* LOCK-prefixed read-modify-writes (the atomic path), mostly on
+ * memory; register forms must raise #UD, misaligned ones take the
+ * ordinary path. */
+static void g_locked(struct gen *g)
+{
+	unsigned size = osz(g), kind = pick(g, 7);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op[2] = { 0x0f, 0 };
+
+	if (pick(g, 8)) {
+		rm.mem = true;
+		rm.kind = 0;
+		rm.disp = (int32_t)pick(g, 200) - 100;
+		if (pick(g, 4))
+			rm.disp &= ~(int32_t)(size - 1);
+	}
+	switch (kind) {
+	case 0: {                                       /* ALU E,G */
+		unsigned k = (unsigned[]){ 0, 1, 2, 3, 4, 5, 6 }[pick(g, 7)];
+
+		if (k == 2 || k == 3)
+			flags_defined(g, F_CF);
+		b(g, 0xf0);
+		op[0] = (uint8_t)(8 * k + (size == 1 ? 0 : 1));
+		emit(g, size, op, 1, any_reg(g), rm, 0, 0, false);
+		effect(g, F_ALL, (k == 1 || k == 4 || k == 6) ? F_AF : 0);
+		break;
+	}
+	case 1: {                                       /* ALU E,imm */
+		unsigned k = pick(g, 7);
+
+		if (k == 2 || k == 3)
+			flags_defined(g, F_CF);
+		b(g, 0xf0);
+		op[0] = size == 1 ? 0x80 : 0x83;
+		emit(g, size, op, 1, k, rm, 1, rnd(g), false);
+		effect(g, F_ALL, (k == 1 || k == 4 || k == 6) ? F_AF : 0);
+		break;
+	}
+	case 2: {                                       /* INC DEC NOT NEG */
+		unsigned k = pick(g, 4);
+
+		b(g, 0xf0);
+		if (k < 2) {
+			op[0] = size == 1 ? 0xfe : 0xff;
+			emit(g, size, op, 1, k, rm, 0, 0, false);
+			effect(g, F_ALL & ~F_CF, 0);
+		} else {
+			op[0] = size == 1 ? 0xf6 : 0xf7;
+			emit(g, size, op, 1, k, rm, 0, 0, false);
+			if (k == 3)
+				effect(g, F_ALL, 0);
+		}
+		break;
+	}
+	case 3:                                         /* XADD */
+		b(g, 0xf0);
+		op[1] = size == 1 ? 0xc0 : 0xc1;
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+		effect(g, F_ALL, 0);
+		break;
+	case 4:                                         /* CMPXCHG */
+		b(g, 0xf0);
+		op[1] = size == 1 ? 0xb0 : 0xb1;
+		emit(g, size, op, 2, any_reg(g), rm, 0, 0, false);
+		effect(g, F_ALL, 0);
+		break;
+	case 5:                                         /* BTS/BTR/BTC imm */
+		if (size == 1)
+			size = 4;
+		b(g, 0xf0);
+		op[1] = 0xba;
+		emit(g, size, op, 2, 5 + pick(g, 3), rm, 1, pick(g, 256), false);
+		effect(g, F_CF, F_OF | F_SF | F_AF | F_PF);
+		break;
+	default:                                        /* CMPXCHG8B/16B */
+		rm.mem = true;
+		rm.kind = 0;
+		rm.disp = (int32_t)(pick(g, 8) * 16) - 64;
+		b(g, 0xf0);
+		op[1] = 0xc7;
+		emit(g, pick(g, 2) ? 8 : 4, op, 2, 1, rm, 0, 0, false);
+		effect(g, F_ZF, 0);
+		break;
+	}
+}
+
 static void g_mov(struct gen *g)
 {
 	unsigned size = osz(g), kind = pick(g, 8);
@@ -992,7 +1079,7 @@ static const struct cls classes[] = {
 	{ "flags", g_flags }, { "branches", g_branch },
 	{ "privileged-faults", g_priv },
 	{ "sse2-mmx-integer", g_sse_int }, { "sse-sse2-float", g_sse_fp },
-	{ "x87", g_x87 },
+	{ "x87", g_x87 }, { "locked-rmw", g_locked },
 };
 
 /* ---- native side ---- */

@@ -13,6 +13,7 @@
  *   0x7000 initial stack, 0x8000 the program, 0x10000 page tables
  *   0xffff0000-0xffffffff aliases 0xf0000-0xfffff (the reset vector)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,7 @@ PROG(lm);
 PROG(triple);
 PROG(irq);
 PROG(fpu);
+PROG(smp);
 
 #define SYM(p, s) ({ extern const char s[]; \
 	(uint32_t)(LOAD + (uint32_t)(s - (p)->start)); })
@@ -659,6 +661,50 @@ static void test_fpu(void)
 	test_pass(name);
 }
 
+static void *smp_cpu(void *arg)
+{
+	struct x86 *c = arg;
+
+	return (void *)(uintptr_t)run(c, 2000000);
+}
+
+static void test_smp(void)
+{
+	static const char *name = "soft-sys: two vCPUs on two threads: LOCK "
+				  "INC/XADD/CMPXCHG and an XCHG spinlock lose "
+				  "no update";
+	static struct x86 c[2];
+	pthread_t t[2];
+	void *e[2];
+
+	setup(&p_smp);
+	for (int k = 0; k < 2; k++) {
+		start_pm32(&c[k], LOAD);
+		c[k].cpu_id = (unsigned)k;
+	}
+	for (int k = 0; k < 2; k++)
+		if (pthread_create(&t[k], NULL, smp_cpu, &c[k])) {
+			test_fail(name, "cannot start a thread");
+			return;
+		}
+	for (int k = 0; k < 2; k++)
+		pthread_join(t[k], &e[k]);
+	for (int k = 0; k < 2; k++)
+		if ((uintptr_t)e[k] != X86_EXIT_HLT) {
+			test_fail(name, "vCPU %d: exit %d at %#llx", k,
+				  (int)(uintptr_t)e[k],
+				  (unsigned long long)c[k].rip);
+			return;
+		}
+	for (unsigned k = 0; k < 4; k++)
+		if (rd32(0x9000 + 4 * k) != 40000) {
+			test_fail(name, "counter %u: %u, expected 40000", k,
+				  rd32(0x9000 + 4 * k));
+			return;
+		}
+	test_pass(name);
+}
+
 int main(void)
 {
 	ram = calloc(1, RAM_SIZE);
@@ -673,6 +719,7 @@ int main(void)
 	test_triple();
 	test_irq();
 	test_fpu();
+	test_smp();
 	free(ram);
 	return test_exit();
 }

@@ -705,6 +705,36 @@ fpu_pattern:
 prog_fpu_end:
 
 /* ================================================================
+ * smp: run by two vCPUs on two host threads at once.  LOCK INC, LOCK
+ * XADD, a LOCK CMPXCHG loop and an XCHG spinlock around a plain
+ * increment must not lose updates.  32-bit protected mode, ring 0.
+ */
+#undef BLOB
+#define BLOB prog_smp
+	.globl prog_smp, prog_smp_end
+prog_smp:
+	.code32
+	mov $20000, %ecx
+1:	lock incl 0x9000
+	mov $1, %eax
+	lock xadd %eax, 0x9004
+2:	mov 0x9008, %eax
+	lea 1(%eax), %edx
+	lock cmpxchg %edx, 0x9008
+	jnz 2b
+3:	mov $1, %eax
+	xchg %eax, 0x9010
+	test %eax, %eax
+	jnz 3b
+	incl 0x900c
+	movl $0, 0x9010
+	dec %ecx
+	jnz 1b
+	cli
+	hlt
+prog_smp_end:
+
+/* ================================================================
  * irq: real mode, external interrupts, HLT wake-up, STI shadow.
  */
 #undef BLOB
