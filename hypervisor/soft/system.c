@@ -1159,6 +1159,7 @@ void x86_reset(struct x86 *c)
 	c->fault_vector_prev = -1;
 	c->fpu_cw = 0x40;
 	c->mxcsr = 0x1f80;
+	c->misc_enable = 1;              /* fast strings, as firmware leaves it */
 	x86_tlb_flush(c);
 }
 
