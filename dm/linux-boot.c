@@ -21,12 +21,15 @@
 #include "dm/linux-boot.h"
 #include "hvm/control.h"
 #include "hvm/memmap.h"
+#include "hw/acpi.h"
 
 #define GDT_ADDR      0x6000u
 #define ZERO_PAGE     0x7000u
 #define CMDLINE_ADDR  0x20000u
 #define CMDLINE_MAX   0x10000u
 #define KERNEL_ADDR   0x100000u
+/* ACPI tables sit at the top of low RAM, reserved in the e820 map. */
+#define ACPI_AREA     0x20000u
 
 /* Offsets in the zero page / setup header. */
 #define BP_ACPI_RSDP      0x070
@@ -134,6 +137,14 @@ static int linux_boot_load(void)
 		return -1;
 	wr32(zp, BP_CMD_LINE_PTR, CMDLINE_ADDR);
 
+	/* ACPI tables, as firmware would have left them. */
+	uint64_t acpi_at = 0, acpi_size = 0;
+	if (!dm_cfg.no_acpi) {
+		acpi_at = low - ACPI_AREA;
+		rsdp_addr = acpi_tables_install(dm_cfg.vcpus, acpi_at, &acpi_size);
+		piix4_pm_enable();
+		low = acpi_at;
+	}
 	if (initrd) {
 		uint64_t top = low;
 
@@ -166,6 +177,8 @@ static int linux_boot_load(void)
 	n = e820_add(zp, n, 0x9fc00, 0x400, 2);
 	n = e820_add(zp, n, 0xf0000, 0x10000, 2);
 	n = e820_add(zp, n, 0x100000, low - 0x100000, 1);
+	if (acpi_at)
+		n = e820_add(zp, n, acpi_at, ACPI_AREA, 3);    /* ACPI data */
 	if (guest_ram_size() > low)
 		n = e820_add(zp, n, HVM_4G, guest_ram_size() - low, 1);
 	n = e820_add(zp, n, HVM_IOAPIC_BASE, 0x1000, 2);

@@ -11,6 +11,7 @@
 #include "dm/options.h"
 #include "hvm/memmap.h"
 #include "dm/chardev.h"
+#include "hw/acpi.h"
 #include "hw/fw_cfg.h"
 #include "hw/pci.h"
 #include "hw/rtc.h"
@@ -58,7 +59,12 @@ static int machine_fw_cfg(void)
 		e820[n++] = (struct e820_entry){
 			HVM_4G, guest_ram_size() - guest_ram_below_4g(),
 			E820_RAM };
-	return fw_cfg_add_file("etc/e820", e820, n * sizeof(e820[0]));
+	if (fw_cfg_add_file("etc/e820", e820, n * sizeof(e820[0])) < 0)
+		return -1;
+	/* The ACPI tables, for SeaBIOS to install (-no-acpi: none). */
+	if (!dm_cfg.no_acpi && acpi_tables_fw_cfg(dm_cfg.vcpus) < 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -233,7 +239,7 @@ int machine_pc_init(void)
 {
 	pci_cfg_ports_init();
 	pci_bus_init();
-	if (i440fx_init() < 0 || piix3_init() < 0)
+	if (i440fx_init() < 0 || piix3_init() < 0 || piix4_pm_init() < 0)
 		return -1;
 	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
 	    machine_cmos() < 0 || machine_serial() < 0)

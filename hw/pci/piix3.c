@@ -3,11 +3,33 @@
  * IDE, USB and the PIIX4-style PM function live at 01.1-01.3).  It owns
  * the PIRQ routing registers 0x60-0x63: bit 7 disables a line, bits 3-0
  * name the ISA IRQ it drives.  Only IRQs a PC can route to (3-7, 9-12,
- * 14, 15) are accepted, as on the chip.
+ * 14, 15) are accepted, as on the chip.  The reset control register at
+ * port 0xcf9 lives here too.
  */
 #include "hw/pci.h"
 
 static struct pci_dev *piix3;
+static uint8_t rcr;             /* reset control register, port 0xcf9 */
+
+/* 0xcf9: bit 2 (RST_CPU) going to 1 resets the machine (bit 1 SYS_RST
+ * chooses a hard reset; both are a full reset here).  This is also the
+ * FADT's reset register (value 6). */
+static uint8_t rcr_read(void *opaque)
+{
+	(void)opaque;
+	return rcr;
+}
+
+static void rcr_write(void *opaque, uint8_t v)
+{
+	(void)opaque;
+	if ((v & 0x04) && !(rcr & 0x04)) {
+		rcr = v & 0x0a;
+		dm_request_reset();
+		return;
+	}
+	rcr = v & 0x0e;
+}
 
 static int piix3_pirq_to_irq(unsigned pirq)
 {
@@ -49,6 +71,7 @@ static void piix3_reset(struct pci_dev *d)
 	c[0x82] = 0x00;
 	c[0xa0] = 0x08;
 	c[0xa8] = 0x0f;
+	rcr = 0;
 	pci_pirq_changed();
 }
 
@@ -72,6 +95,7 @@ int piix3_init(void)
 		if (r < 0x60 || r > 0x63)
 			pci_set_wmask(piix3, r, 1, 0xff);
 	pci_pirq_to_irq = piix3_pirq_to_irq;
+	pci_cfg_set_cf9_handler(rcr_read, rcr_write, NULL);
 	piix3_reset(piix3);
 	return 0;
 }

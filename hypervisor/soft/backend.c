@@ -275,6 +275,15 @@ static void soft_vcpu_fini(struct vcpu *v)
 
 	if (!s)
 		return;
+	if (s->branch_log) {
+		fprintf(s->branch_log, "end: cs %04x rip %llx cr0 %llx efer %llx "
+			"flags %llx halted %d\n", s->cpu.seg[S_CS].sel,
+			(unsigned long long)s->cpu.rip,
+			(unsigned long long)s->cpu.cr0,
+			(unsigned long long)s->cpu.efer,
+			(unsigned long long)s->cpu.flags, s->cpu.halted);
+		fclose(s->branch_log);
+	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
 	free(s);

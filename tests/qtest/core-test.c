@@ -301,6 +301,24 @@ static void test_endings(void)
 	}
 	test_check("qtest/libqtest-argument-line", q && st == 0, "status %d", st);
 
+	/* 0xcf9: a reset request; with -no-reboot qemu-dm exits 0, without
+	 * it the machine resets (a RESET event) and keeps running. */
+	q = qts_start("-no-reboot");
+	if (q) {
+		qts_outb(q, 0xcf9, 0x06);
+		st = qts_wait_exit(q, 10000);
+		qts_quit(q);
+	}
+	test_check("reset/cf9-no-reboot-exits-0", q && st == 0, "status %d", st);
+	q = qts_start("");
+	if (q) {
+		qts_outb(q, 0xcf9, 0x06);
+		st = qts_qmp_event(q, "RESET", 10000) != NULL &&
+		     qts_inb(q, 0xcf9) == 0 ? 0 : -1;
+		qts_quit(q);
+	}
+	test_check("reset/cf9-resets", q && st == 0, "no RESET event");
+
 	/* A qtest client that goes away ends qemu-dm cleanly. */
 	char err[256];
 	st = run_dm("-qtest stdio -device hvm-testdev </dev/null", err,

@@ -77,7 +77,11 @@ int main(void)
 		   qts_readb(q, 0x7000 + 0x210) == 0xff, "type_of_loader");
 	uint8_t ne = qts_readb(q, 0x7000 + 0x1e8);
 	uint64_t ram_top = qts_readq(q, 0x7000 + 0x2d0 + 3 * 20 + 8) + 0x100000;
-	test_check("linux-boot/e820", ne >= 4 && ram_top == 64ull << 20,
+	uint64_t acpi_end = qts_readq(q, 0x7000 + 0x2d0 + 4 * 20) +
+			    qts_readq(q, 0x7000 + 0x2d0 + 4 * 20 + 8);
+	test_check("linux-boot/e820", ne >= 5 && ram_top < 64ull << 20 &&
+		   acpi_end == 64ull << 20 &&
+		   qts_readl(q, 0x7000 + 0x2d0 + 4 * 20 + 16) == 3,
 		   "%u entries, RAM to %#llx", ne, (unsigned long long)ram_top);
 	test_check("linux-boot/gdt-boot-cs",
 		   qts_readq(q, 0x6000 + 0x10) == 0x00cf9b000000ffffull,
