@@ -31,6 +31,10 @@ static uint32_t next_domid = 1;
 /* ---- accessors for backends (vcpu.h) ---- */
 
 void *hv_domain_backend(struct domain *d) { return d->be_priv; }
+const volatile uint64_t *hv_memmap_gen(struct domain *d)
+{
+	return &d->memmap_gen;
+}
 void hv_domain_set_backend(struct domain *d, void *p) { d->be_priv = p; }
 void *hv_vcpu_backend(struct vcpu *v) { return v->be; }
 void hv_vcpu_set_backend(struct vcpu *v, void *p) { v->be = p; }
@@ -365,6 +369,7 @@ static int region_set(struct domain *d, unsigned idx, uint64_t gpa,
 {
 	struct mem_region *r = &d->regions[idx];
 
+	__atomic_add_fetch(&d->memmap_gen, 1, __ATOMIC_SEQ_CST);
 	r->gpa = gpa;
 	r->size = size;
 	r->hva = hva;
@@ -431,6 +436,8 @@ int domain_mem_unmap(struct domain *d, unsigned slot)
 	if (d->be->unmap_region)
 		d->be->unmap_region(d, r);
 	r->in_use = false;
+	/* Before the unmap: the soft CPU drops host pointers it cached. */
+	__atomic_add_fetch(&d->memmap_gen, 1, __ATOMIC_SEQ_CST);
 	munmap(r->hva, r->size);
 	pthread_rwlock_unlock(&d->mem_lock);
 	return 0;

@@ -57,6 +57,7 @@ struct domain {
 	/* Regions: [0] low RAM, [1] high RAM, [2..] dm slots. */
 	pthread_rwlock_t mem_lock;
 	struct mem_region regions[HV_MAX_REGIONS];
+	uint64_t memmap_gen;            /* bumped on every region change */
 	int region_fd[HV_MAX_REGIONS];
 
 	/* The ioreq area shared with the device model. */

@@ -117,6 +117,10 @@ extern const struct cpu_backend soft_backend;
 
 /* Per-domain and per-vCPU data a backend may keep. */
 void *hv_domain_backend(struct domain *d);
+/* A counter bumped whenever a guest memory region is mapped, unmapped or
+ * changes flags (before the old mapping goes away): backends that cache
+ * host addresses of guest memory (the soft CPU's TLB) compare it. */
+const volatile uint64_t *hv_memmap_gen(struct domain *d);
 void  hv_domain_set_backend(struct domain *d, void *priv);
 void *hv_vcpu_backend(struct vcpu *v);
 void  hv_vcpu_set_backend(struct vcpu *v, void *priv);

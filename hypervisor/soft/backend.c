@@ -257,7 +257,7 @@ static int soft_vcpu_init(struct vcpu *v)
 	s->bus = (struct x86_bus){
 		.opaque = s, .ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio,
 		.pio_string = bus_pio_string, .msr = bus_msr, .tsc = bus_tsc,
-		.log = bus_log,
+		.log = bus_log, .memmap_gen = hv_memmap_gen(d),
 	};
 	s->cpu.bus = &s->bus;
 	s->cpu.cpu_id = s->id;
@@ -369,20 +369,16 @@ static int soft_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 			sv_sleep(s, deadline);
 			continue;
 		}
-		for (int n = 0; n < BATCH; n++) {
-			enum x86_exit e = x86_step(c);
+		/* One batch under one setjmp; it stops early at HLT. */
+		enum x86_exit e = x86_run(c, BATCH, NULL);
 
-			if (e == X86_EXIT_NONE)
-				continue;
-			if (e == X86_EXIT_SHUTDOWN) {
-				ex->reason = VCPU_EXIT_SHUTDOWN;
-				return 0;
-			}
-			if (e == X86_EXIT_IO_ABORT) {
-				ex->reason = VCPU_EXIT_KICKED;
-				return 0;
-			}
-			break;          /* HLT */
+		if (e == X86_EXIT_SHUTDOWN) {
+			ex->reason = VCPU_EXIT_SHUTDOWN;
+			return 0;
+		}
+		if (e == X86_EXIT_IO_ABORT) {
+			ex->reason = VCPU_EXIT_KICKED;
+			return 0;
 		}
 	}
 }
