@@ -13,6 +13,7 @@
 #include "dm/chardev.h"
 #include "hw/acpi.h"
 #include "hw/fw_cfg.h"
+#include "hw/input.h"
 #include "hw/pci.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
@@ -242,8 +243,14 @@ int machine_pc_init(void)
 	if (i440fx_init() < 0 || piix3_init() < 0 || piix4_pm_init() < 0)
 		return -1;
 	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
-	    machine_cmos() < 0 || machine_serial() < 0)
+	    machine_cmos() < 0 || machine_serial() < 0 || i8042_init() < 0)
 		return -1;
+	if (dm_cfg.debugcon) {
+		struct chardev *chr = chardev_open(dm_cfg.debugcon, "debugcon");
+
+		if (!chr || debugcon_init(chr) < 0)
+			return -1;
+	}
 	if (machine_devices() < 0)
 		return -1;
 	/* Last: the kernel goes over whatever the devices put in RAM. */

@@ -1,1 +1,1 @@
-DM_OBJS += hw/char/serial.o
+DM_OBJS += hw/char/serial.o hw/char/debugcon.o

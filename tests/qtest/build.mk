@@ -7,6 +7,7 @@ QTEST_PROGS += tests/qtest/serial-test
 QTEST_PROGS += tests/qtest/pci-test
 QTEST_PROGS += tests/qtest/rtc-test
 QTEST_PROGS += tests/qtest/acpi-test
+QTEST_PROGS += tests/qtest/i8042-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)

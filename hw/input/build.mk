@@ -1,0 +1,1 @@
+DM_OBJS += hw/input/i8042.o
