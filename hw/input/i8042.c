@@ -42,6 +42,10 @@ struct queue {
 struct i8042 {
 	uint8_t status, cmdbyte, outport, out;
 	uint8_t pending_cmd;    /* controller command awaiting a data byte */
+	/* Bytes the controller itself produces (command replies, 0xd2/0xd3
+	 * loop-backs) reach the output buffer even while the interface is
+	 * disabled: Linux reads the command byte with both ports off. */
+	struct queue ctl_kbd, ctl_aux;
 	struct queue kbd, aux;
 	bool out_is_aux;
 	/* keyboard */
@@ -101,11 +105,13 @@ static void kc_refill(void)
 	uint8_t b;
 
 	if (!(kc.status & ST_OBF)) {
-		if (!(kc.cmdbyte & CB_KBD_OFF) && q_get(&kc.kbd, &b)) {
+		if (q_get(&kc.ctl_kbd, &b) ||
+		    (!(kc.cmdbyte & CB_KBD_OFF) && q_get(&kc.kbd, &b))) {
 			kc.out = b;
 			kc.out_is_aux = false;
 			kc.status = (uint8_t)((kc.status & ~ST_AUXB) | ST_OBF);
-		} else if (!(kc.cmdbyte & CB_AUX_OFF) && q_get(&kc.aux, &b)) {
+		} else if (q_get(&kc.ctl_aux, &b) ||
+			   (!(kc.cmdbyte & CB_AUX_OFF) && q_get(&kc.aux, &b))) {
 			kc.out = b;
 			kc.out_is_aux = true;
 			kc.status |= ST_OBF | ST_AUXB;
@@ -117,7 +123,7 @@ static void kc_refill(void)
 /* A byte from the controller itself (command replies). */
 static void kc_reply(uint8_t b)
 {
-	q_put(&kc.kbd, b);
+	q_put(&kc.ctl_kbd, b);
 	kc_refill();
 }
 
@@ -185,6 +191,9 @@ static void kbd_write(uint8_t v)
 		kbd_reply(0xfa);
 		break;
 	case 0xff:              /* reset and self-test */
+		/* Keys typed before the reset would otherwise come ahead of
+		 * the 0xfa 0xaa the guest waits for. */
+		memset(&kc.kbd, 0, sizeof(kc.kbd));
 		kbd_reset_state();
 		kbd_reply(0xfa);
 		kbd_reply(0xaa);
@@ -311,6 +320,7 @@ static void aux_write(uint8_t v)
 		aux_reply(0xfa);
 		break;
 	case 0xff:                      /* reset */
+		memset(&kc.aux, 0, sizeof(kc.aux));
 		aux_reset_state();
 		aux_reply(0xfa);
 		aux_reply(0xaa);
@@ -433,11 +443,11 @@ static void kc_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 		kc_output_port(v);
 		break;
 	case 0xd2:
-		q_put(&kc.kbd, v);
+		q_put(&kc.ctl_kbd, v);
 		kc_refill();
 		break;
 	case 0xd3:
-		q_put(&kc.aux, v);
+		q_put(&kc.ctl_aux, v);
 		kc_refill();
 		break;
 	case 0xd4:
@@ -485,6 +495,8 @@ static void kc_reset(void *opaque)
 	(void)opaque;
 	memset(&kc.kbd, 0, sizeof(kc.kbd));
 	memset(&kc.aux, 0, sizeof(kc.aux));
+	memset(&kc.ctl_kbd, 0, sizeof(kc.ctl_kbd));
+	memset(&kc.ctl_aux, 0, sizeof(kc.ctl_aux));
 	kc.status = ST_INH;
 	kc.cmdbyte = CB_KBD_INT | CB_AUX_INT | CB_XLATE;
 	kc.outport = 0x03;              /* not in reset, A20 on */

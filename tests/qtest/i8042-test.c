@@ -3,7 +3,8 @@
  * byte, keyboard reset/echo/identify with IRQ 1, mouse reset, identify,
  * status and a remote-mode packet with IRQ 12, the A20 bit of the output
  * port, and machine reset through the 0xfe pulse and port 0x92.  Also the
- * debug console at 0x402 (-debugcon file:).
+ * debug console at 0x402 (-debugcon file:).  Controller replies arrive even
+ * with both interfaces disabled, as Linux's probe needs.
  */
 #include <glib.h>
 #include <string.h>
@@ -52,6 +53,27 @@ int main(void)
 	qts_outb(q, 0x60, cb & ~0x03);                /* interrupts off */
 	cmd(0x20);
 	test_check("i8042/command-byte", rd() == (cb & ~0x03), "not stored");
+	/* Linux reads the command byte and loops bytes back through 0xd2 and
+	 * 0xd3 with both interfaces disabled: controller output must still
+	 * reach the output buffer. */
+	cmd(0x60);
+	qts_outb(q, 0x60, 0x74);        /* translate, both off, SYS, no IRQs */
+	cmd(0x20);
+	test_check("i8042/ctr-read-ports-disabled",
+		   (qts_inb(q, 0x64) & 0x01) && qts_inb(q, 0x60) == 0x74,
+		   "no reply while the keyboard is disabled");
+	cmd(0xd3);
+	qts_outb(q, 0x60, 0x5a);
+	uint8_t sr = qts_inb(q, 0x64);
+	test_check("i8042/aux-loop-ports-disabled",
+		   (sr & 0x21) == 0x21 && qts_inb(q, 0x60) == 0x5a,
+		   "status %#x", sr);
+	cmd(0xd2);
+	qts_outb(q, 0x60, 0x3c);
+	sr = qts_inb(q, 0x64);
+	test_check("i8042/kbd-loop-ports-disabled",
+		   (sr & 0x21) == 0x01 && qts_inb(q, 0x60) == 0x3c,
+		   "status %#x", sr);
 	cmd(0x60);
 	qts_outb(q, 0x60, cb | 0x03);
 
