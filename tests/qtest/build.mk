@@ -8,6 +8,7 @@ QTEST_PROGS += tests/qtest/pci-test
 QTEST_PROGS += tests/qtest/rtc-test
 QTEST_PROGS += tests/qtest/acpi-test
 QTEST_PROGS += tests/qtest/i8042-test
+QTEST_PROGS += tests/qtest/cmos-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)

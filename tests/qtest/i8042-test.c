@@ -131,6 +131,22 @@ int main(void)
 	st = qts_wait_exit(q, 10000);
 	qts_quit(q);
 	test_check("port92/fast-reset", st == 0, "status %d", st);
+	/* Without -no-reboot the machine resets and keeps running, and the
+	 * controller and port 0x92 come back in their power-on state. */
+	q = qts_start("");
+	qts_outb(q, 0x92, 0x02);                      /* A20 through 0x92 */
+	cmd(0x60);
+	qts_outb(q, 0x60, 0x30);                      /* both off, no IRQs */
+	cmd(0xfe);
+	bool reset = qts_qmp_event(q, "RESET", 10000) != NULL;
+	cmd(0x20);
+	uint8_t cb_after = rd();
+	uint8_t p92_after = qts_inb(q, 0x92);
+	test_check("i8042/reset-pulse-resets-machine",
+		   reset && cb_after == 0x43 && p92_after == 0,
+		   "event %d, command byte %#x, port 0x92 %#x", reset, cb_after,
+		   p92_after);
+	st = qts_quit(q);
 	remove(log);
 	rmdir(dir);
 	g_free(log);
