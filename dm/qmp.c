@@ -19,6 +19,7 @@
 
 #include "dm/dm-internal.h"
 #include "dm/options.h"
+#include "dm/qmp-input.h"
 
 #define QMP_MAX_MSG (1u << 20)
 
@@ -128,7 +129,7 @@ void qmp_event(const char *name, const char *data_json)
 static const char *const qmp_command_names[] = {
 	"qmp_capabilities", "query-status", "query-version",
 	"query-commands", "query-name", "stop", "cont", "system_reset",
-	"system_powerdown", "quit",
+	"system_powerdown", "quit", "send-key", "input-send-event",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -156,9 +157,12 @@ static void qmp_set_running(bool running)
 	qmp_event(running ? "RESUME" : "STOP", NULL);
 }
 
-static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id)
+static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
+			 JsonObject *args)
 {
 	JsonNode *ret = NULL;
+	char *err = NULL;
+	int rc;
 
 	if (!c->negotiated) {
 		if (!strcmp(cmd, "qmp_capabilities")) {
@@ -217,6 +221,12 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id)
 		qmp_event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
 		dm_quit(0);
 		return;
+	} else if ((rc = qmp_input_command(cmd, args, &err)) != 0) {
+		if (rc < 0) {
+			qmp_error(c, "GenericError", err, id);
+			g_free(err);
+			return;
+		}
 	} else {
 		char *d = g_strdup_printf("The command %s has not been found",
 					  cmd);
@@ -260,7 +270,9 @@ static void qmp_handle(struct qmp_conn *c, const char *text)
 		goto out;
 	}
 	cmd = json_node_get_string(ex);
-	qmp_dispatch(c, cmd, id);
+	JsonNode *an = json_object_get_member(o, "arguments");
+	qmp_dispatch(c, cmd, id, an && JSON_NODE_HOLDS_OBJECT(an) ?
+		     json_node_get_object(an) : NULL);
 out:
 	g_object_unref(p);
 }

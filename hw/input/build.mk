@@ -1,1 +1,1 @@
-DM_OBJS += hw/input/i8042.o
+DM_OBJS += hw/input/i8042.o hw/input/input.o

@@ -204,12 +204,43 @@ static void kbd_write(uint8_t v)
 	}
 }
 
+/* Set 1 make codes -> set 2, for a guest that turned the controller's
+ * translation off and reads set 2 itself.  Keys with the 0xe0 prefix use
+ * the same codes after their prefix (Pause's 0xe1 sequence too). */
+static const uint8_t set1_to_set2[0x5e] = {
+	0x00, 0x76, 0x16, 0x1e, 0x26, 0x25, 0x2e, 0x36,
+	0x3d, 0x3e, 0x46, 0x45, 0x4e, 0x55, 0x66, 0x0d,
+	0x15, 0x1d, 0x24, 0x2d, 0x2c, 0x35, 0x3c, 0x43,
+	0x44, 0x4d, 0x54, 0x5b, 0x5a, 0x14, 0x1c, 0x1b,
+	0x23, 0x2b, 0x34, 0x33, 0x3b, 0x42, 0x4b, 0x4c,
+	0x52, 0x0e, 0x12, 0x5d, 0x1a, 0x22, 0x21, 0x2a,
+	0x32, 0x31, 0x3a, 0x41, 0x49, 0x4a, 0x59, 0x7c,
+	0x11, 0x29, 0x58, 0x05, 0x06, 0x04, 0x0c, 0x03,
+	0x0b, 0x83, 0x0a, 0x01, 0x09, 0x77, 0x7e, 0x6c,
+	0x75, 0x7d, 0x7b, 0x6b, 0x73, 0x74, 0x79, 0x69,
+	0x72, 0x7a, 0x70, 0x71, 0x84, 0x00, 0x61, 0x78,
+	0x07, 0x00, 0x00, 0x1f, 0x27, 0x2f,
+};
+
 void i8042_key_event(const uint8_t *scancodes, unsigned n)
 {
+	bool raw_set2 = !(kc.cmdbyte & CB_XLATE) && kc.kbd_set == 2;
+
 	if (!kc.kbd_scanning)
 		return;
-	for (unsigned i = 0; i < n; i++)
-		q_put(&kc.kbd, scancodes[i]);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t b = scancodes[i], make = b & 0x7f;
+
+		if (!raw_set2 || b == 0xe0 || b == 0xe1) {
+			q_put(&kc.kbd, b);
+			continue;
+		}
+		if (make >= sizeof(set1_to_set2) || !set1_to_set2[make])
+			continue;       /* no such key in set 2 */
+		if (b & 0x80)
+			q_put(&kc.kbd, 0xf0);
+		q_put(&kc.kbd, set1_to_set2[make]);
+	}
 	kc_refill();
 }
 
@@ -332,11 +363,20 @@ static void aux_write(uint8_t v)
 	}
 }
 
+static int clamp_add(int acc, int d)
+{
+	long v = (long)acc + d;
+
+	return v > 4096 ? 4096 : v < -4096 ? -4096 : (int)v;
+}
+
 void i8042_mouse_event(int dx, int dy, int dz, unsigned buttons)
 {
-	kc.dx += dx;
-	kc.dy += dy;
-	kc.dz += dz;
+	/* Motion piles up while reporting is off or in remote mode: keep
+	 * it bounded (a packet carries at most 9 bits anyway). */
+	kc.dx = clamp_add(kc.dx, dx);
+	kc.dy = clamp_add(kc.dy, dy);
+	kc.dz = clamp_add(kc.dz, dz);
 	kc.buttons = (uint8_t)(buttons & 7);
 	if (kc.aux_reporting && !kc.aux_remote && kc.aux.count + 4 <= QSIZE) {
 		aux_packet();

@@ -5,6 +5,7 @@
 #ifndef HW_INPUT_H
 #define HW_INPUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 int i8042_init(void);
@@ -13,5 +14,24 @@ void i8042_key_event(const uint8_t *scancodes, unsigned n);
 /* Relative motion (dy positive is up, as PS/2), wheel, buttons bits
  * 0 left 1 right 2 middle. */
 void i8042_mouse_event(int dx, int dy, int dz, unsigned buttons);
+
+/* ---- Front-end API (hw/input/input.c) ----
+ * A key by QEMU's qcode name ("a", "ctrl_r", "f12"...) or by qnum: the
+ * set 1 make code, plus 0x80 for keys with the 0xe0 prefix. */
+int input_qcode_to_qnum(const char *name);      /* -1: unknown name */
+int input_key_qnum(unsigned qnum, bool down);   /* -1: bad number */
+
+enum input_button {
+	INPUT_BTN_LEFT, INPUT_BTN_RIGHT, INPUT_BTN_MIDDLE,
+	INPUT_BTN_WHEEL_UP, INPUT_BTN_WHEEL_DOWN,
+};
+/* Relative motion in screen directions (y grows downwards) and buttons
+ * accumulate; input_mouse_sync sends them as one mouse report. */
+void input_mouse_rel(int dx, int dy);
+void input_mouse_button(enum input_button b, bool down);
+void input_mouse_sync(void);
+/* QMP send-key: press the qnums in order, release them in reverse order
+ * hold_ms later.  -1: more than 16 keys or a bad number. */
+int input_send_keys(const unsigned *qnums, unsigned n, unsigned hold_ms);
 
 #endif
