@@ -8,8 +8,9 @@
  * progress bit is set for the last 244 us of each second.  The periodic,
  * update-ended and alarm flags in register C are computed from the clock
  * when C is read; a timer is armed only while one of them is enabled as an
- * interrupt.  The NVRAM holds what SeaBIOS and guests read: memory sizes,
- * CPU count, boot order, century, with the standard checksum.
+ * interrupt.  A divider reset in register A freezes the time.  The NVRAM
+ * holds what SeaBIOS and guests read: memory sizes, CPU count, boot
+ * order, century, with the standard checksum.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ struct rtc {
 	uint8_t cmos[128];
 	uint8_t index;
 	int64_t base_sec;       /* guest time (s since the epoch) at base_ns */
-	uint64_t base_ns;
+	uint64_t base_ns;       /* may be ahead of the clock (see rtc_write_a) */
+	uint64_t epoch_ns;      /* updates before this do not count (a set) */
 	uint64_t last_c_ns;     /* when C was last read (flags since then) */
 	bool localtime;
 	struct dm_timer *timer;
@@ -70,9 +72,30 @@ static uint64_t now_ns(void)
 	return dm_clock_ns();
 }
 
+/* Divider bits 010 (32.768 kHz) run the clock; 11x hold the divider
+ * chain in reset and the time stands still (000 and 001, other crystals,
+ * run too, as other PC models do). */
+static bool rtc_running(const struct rtc *r)
+{
+	return (r->cmos[REG_A] & 0x70) <= 0x20;
+}
+
 static int64_t guest_sec(const struct rtc *r, uint64_t ns)
 {
-	return r->base_sec + (int64_t)((ns - r->base_ns) / NS);
+	int64_t d = (int64_t)(ns - r->base_ns);
+
+	if (!rtc_running(r))
+		return r->base_sec;
+	return r->base_sec + (d >= 0 ? d / (int64_t)NS :
+			      -((-d + (int64_t)NS - 1) / (int64_t)NS));
+}
+
+/* How far into the current guest second the clock is. */
+static uint64_t sec_phase(const struct rtc *r, uint64_t ns)
+{
+	int64_t d = (int64_t)(ns - r->base_ns) % (int64_t)NS;
+
+	return (uint64_t)(d < 0 ? d + (int64_t)NS : d);
 }
 
 /* Fill registers 0-9 from the current time. */
@@ -127,6 +150,7 @@ static void rtc_take_time(struct rtc *r)
 		tm.tm_mon = 0;
 	r->base_sec = (int64_t)timegm(&tm);
 	r->base_ns = now_ns();
+	r->epoch_ns = r->base_ns;
 }
 
 /* Periodic rate from register A: 0 disables. */
@@ -166,7 +190,7 @@ static void rtc_collect_flags(struct rtc *r, uint64_t now)
 	if (p && now / p > last / p)
 		r->cmos[REG_C] |= C_PF;
 	if (!(r->cmos[REG_B] & B_SET) && (r->cmos[REG_A] & 0x70) == 0x20) {
-		int64_t s0 = guest_sec(r, last > r->base_ns ? last : r->base_ns);
+		int64_t s0 = guest_sec(r, last > r->epoch_ns ? last : r->epoch_ns);
 		int64_t s1 = guest_sec(r, now);
 
 		if (s1 > s0) {
@@ -200,7 +224,7 @@ static void rtc_arm(struct rtc *r)
 	if ((r->cmos[REG_B] & B_PIE) && p)
 		next = (now / p + 1) * p;
 	if (r->cmos[REG_B] & (B_UIE | B_AIE)) {
-		uint64_t into = (now - r->base_ns) % NS;
+		uint64_t into = sec_phase(r, now);
 		uint64_t sec_edge = now - into + NS;
 
 		if (sec_edge < next)
@@ -217,6 +241,31 @@ static void rtc_tick(void *opaque)
 	struct rtc *r = opaque;
 
 	rtc_collect_flags(r, now_ns());
+	rtc_update_irq(r);
+	rtc_arm(r);
+}
+
+/*
+ * Register A.  Stopping the divider freezes the time where it is; starting
+ * it again makes the first update come half a second later, which is when
+ * guests that set the clock under a divider reset expect it.
+ */
+static void rtc_write_a(struct rtc *r, uint8_t v)
+{
+	uint64_t now = now_ns();
+	bool was = rtc_running(r);
+
+	rtc_collect_flags(r, now);
+	if (was && (v & 0x70) > 0x20) {
+		r->base_sec = guest_sec(r, now);
+		r->base_ns = now;
+	}
+	r->cmos[REG_A] = v & 0x7f;
+	if (!was && rtc_running(r)) {
+		r->base_sec += 1;
+		r->base_ns = now + NS / 2;
+		r->epoch_ns = now;
+	}
 	rtc_update_irq(r);
 	rtc_arm(r);
 }
@@ -238,8 +287,8 @@ static uint64_t rtc_io_read(void *opaque, uint64_t off, unsigned size)
 		return r->cmos[r->index];
 	case REG_A:
 		v = r->cmos[REG_A] & 0x7f;
-		if (!(r->cmos[REG_B] & B_SET) &&
-		    (now - r->base_ns) % NS >= NS - UIP_NS)
+		if (!(r->cmos[REG_B] & B_SET) && rtc_running(r) &&
+		    sec_phase(r, now) >= NS - UIP_NS)
 			v |= A_UIP;
 		return v;
 	case REG_C:
@@ -276,8 +325,7 @@ static void rtc_io_write(void *opaque, uint64_t off, uint64_t val,
 			rtc_take_time(r);
 		return;
 	case REG_A:
-		r->cmos[REG_A] = v & 0x7f;
-		rtc_arm(r);
+		rtc_write_a(r, v);
 		return;
 	case REG_B:
 		if ((v & B_SET) && !(r->cmos[REG_B] & B_SET))
@@ -345,6 +393,7 @@ int rtc_init(bool localtime)
 		rtc.base_sec = (int64_t)now;
 	}
 	rtc.base_ns = now_ns();
+	rtc.epoch_ns = rtc.base_ns;
 	rtc.last_c_ns = rtc.base_ns;
 	rtc.cmos[REG_A] = 0x26;         /* 32.768 kHz, 1024 Hz periodic */
 	rtc.cmos[REG_B] = B_24H;

@@ -2,7 +2,8 @@
  * MC146818 RTC over qtest: the time matches the host's, BCD and binary,
  * 12- and 24-hour formats, setting the clock with SET, update-in-progress
  * just before a second ends, and the periodic, update-ended and alarm
- * interrupts on IRQ 8 timed with the virtual clock.
+ * interrupts on IRQ 8 timed with the virtual clock, and the divider
+ * reset in register A stopping the time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,29 @@ int main(void)
 	test_check("rtc/alarm-irq", !before && qts_get_irq(q, 8) &&
 		   (cmos(0x0c) & 0xa0) == 0xa0, "alarm at %u:%u+2 s missing",
 		   min, sec);
+
+	/* Divider reset (register A 0x70) stops the time; restarting it makes
+	 * the first update come half a second later. */
+	cmos_set(0x0b, 0x02 | 0x04);                    /* binary, 24 h */
+	cmos_set(0x0a, 0x70);
+	unsigned s0 = cmos(0);
+	bool uip = false;
+	for (unsigned k = 0; k < 30; k++) {
+		qts_clock_step(q, 100000000ull);        /* 3 s in 100 ms steps */
+		uip |= cmos(0x0a) & 0x80;
+	}
+	test_check("rtc/divider-reset-stops-time", cmos(0) == s0 && !uip,
+		   "seconds %u -> %u, UIP %d", s0, cmos(0), uip);
+	cmos_set(0x0a, 0x26);
+	qts_clock_step(q, 400000000ull);
+	unsigned s_early = cmos(0);
+	qts_clock_step(q, 200000000ull);
+	unsigned s_half = cmos(0);
+	qts_clock_step(q, 1000000000ull);
+	test_check("rtc/divider-restart-half-second",
+		   s_early == s0 && s_half == (s0 + 1) % 60 &&
+		   cmos(0) == (s0 + 2) % 60,
+		   "%u then %u, %u, %u", s0, s_early, s_half, cmos(0));
 	qts_quit(q);
 	return test_exit();
 }
