@@ -898,6 +898,7 @@ bool x86_msr_read(struct x86 *c, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
 	case 0x10: *v = c->bus->tsc(c->bus->opaque) + c->tsc_offset; return true;
+	case 0x17: *v = 0; return true;                  /* platform ID */
 	case 0x8b: *v = 0; return true;                  /* microcode rev */
 	case 0xfe: *v = 0x508; return true;              /* MTRRcap */
 	case 0x174: *v = c->sysenter_cs; return true;
