@@ -13,8 +13,12 @@
  *
  * Input is read only while the device can take it (chardev_accept_input
  * re-enables reading), so a full receive FIFO stops the reads instead of
- * losing bytes.  Output is written as it comes; a peer that goes away
- * makes the port behave as unconnected.
+ * losing bytes.  Output never blocks the device model: what a pty or
+ * socket cannot take now waits in a bounded buffer (OUT_MAX) drained when
+ * the fd is writable, and beyond that is dropped, so a console client
+ * that attaches and stops reading cannot freeze the guest.  A peer that
+ * goes away makes the port behave as unconnected.  stdio and files are
+ * written directly (blocking), as QEMU does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +43,18 @@ struct chardev {
 	bool mux_escape;            /* saw Ctrl-A on stdio */
 	bool is_stdio;
 	char *pty_path;
+	char *desc;                 /* for query-chardev: "pty:/dev/pts/3"... */
+	GByteArray *outbuf;         /* output waiting for a writable fd */
+	guint out_watch;
+	bool dropped_logged;
 	size_t (*can_read)(void *opaque);
 	void (*read)(void *opaque, const uint8_t *buf, size_t len);
 	void *opaque;
 };
 
+#define OUT_MAX (64 * 1024)
+
+static GPtrArray *chardevs;     /* every open back end, for query-chardev */
 static struct termios stdio_saved;
 static bool stdio_raw;
 
@@ -86,9 +97,19 @@ static void chardev_unwatch(struct chardev *c)
 	c->watch = 0;
 }
 
+static void chardev_drop_output(struct chardev *c)
+{
+	if (c->out_watch)
+		g_source_remove(c->out_watch);
+	c->out_watch = 0;
+	if (c->outbuf)
+		g_byte_array_set_size(c->outbuf, 0);
+}
+
 static void chardev_disconnect(struct chardev *c)
 {
 	chardev_unwatch(c);
+	chardev_drop_output(c);
 	if (c->in_fd >= 0 && c->in_fd != STDIN_FILENO)
 		close(c->in_fd);
 	c->in_fd = c->out_fd = -1;
@@ -151,6 +172,7 @@ static gboolean chardev_readable(gint fd, GIOCondition cond, gpointer p)
 		if (c->is_stdio) {
 			c->in_fd = -1;
 		} else if (c->listen_fd >= 0) {
+			chardev_drop_output(c);
 			close(c->in_fd);
 			c->in_fd = c->out_fd = -1;
 		} else {
@@ -181,30 +203,81 @@ void chardev_set_handlers(struct chardev *c, size_t (*can_read)(void *),
 	chardev_watch(c);
 }
 
+/* A write failed for good: a server's peer left (wait for the next one);
+ * anything else just stops sending. */
+static void chardev_write_failed(struct chardev *c)
+{
+	chardev_drop_output(c);
+	if (c->listen_fd >= 0 && c->out_fd >= 0) {
+		chardev_unwatch(c);
+		close(c->out_fd);
+		c->in_fd = c->out_fd = -1;
+	}
+}
+
+static gboolean chardev_writable(gint fd, GIOCondition cond, gpointer p)
+{
+	struct chardev *c = p;
+	ssize_t n;
+
+	(void)cond;
+	n = write(fd, c->outbuf->data, c->outbuf->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		c->out_watch = 0;
+		chardev_write_failed(c);
+		return G_SOURCE_REMOVE;
+	}
+	g_byte_array_remove_range(c->outbuf, 0, (guint)n);
+	if (c->outbuf->len)
+		return G_SOURCE_CONTINUE;
+	c->out_watch = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* Keep what the fd could not take, up to OUT_MAX; drop the rest. */
+static void chardev_queue_output(struct chardev *c, const uint8_t *buf,
+				 size_t len)
+{
+	size_t room;
+
+	if (!c->outbuf)
+		c->outbuf = g_byte_array_new();
+	room = OUT_MAX - c->outbuf->len;
+	if (len > room) {
+		if (!c->dropped_logged)
+			dm_log(DM_LOG_WARN, "%s: output dropped: the other end "
+			       "does not read", c->label);
+		c->dropped_logged = true;
+		len = room;
+	}
+	g_byte_array_append(c->outbuf, buf, (guint)len);
+	if (!c->out_watch && c->outbuf->len)
+		c->out_watch = g_unix_fd_add(c->out_fd, G_IO_OUT,
+					     chardev_writable, c);
+}
+
 void chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
 {
 	if (!c || c->out_fd < 0)
 		return;
+	/* Behind earlier bytes still waiting: keep the order. */
+	if (c->outbuf && c->outbuf->len) {
+		chardev_queue_output(c, buf, len);
+		return;
+	}
 	while (len) {
 		ssize_t n = write(c->out_fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
-			/* A slow reader: wait for room rather than drop. */
-			fd_set w;
-
-			FD_ZERO(&w);
-			FD_SET(c->out_fd, &w);
-			select(c->out_fd + 1, NULL, &w, NULL, NULL);
-			continue;
+			chardev_queue_output(c, buf, len);
+			return;
 		}
 		if (n <= 0) {
-			if (c->listen_fd >= 0) {
-				chardev_unwatch(c);
-				close(c->out_fd);
-				c->in_fd = c->out_fd = -1;
-			}
+			chardev_write_failed(c);
 			return;
 		}
 		buf += n;
@@ -273,7 +346,8 @@ static int open_unix(struct chardev *c, const char *spec)
 		if (wait) {
 			fprintf(stderr, "qemu-dm: waiting for a connection on "
 				"unix:%s (%s)\n", path, c->label);
-			int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+			int s = accept4(fd, NULL, NULL,
+					SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 			if (s < 0)
 				goto fail;
@@ -283,6 +357,7 @@ static int open_unix(struct chardev *c, const char *spec)
 	} else {
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			goto fail;
+		fcntl(fd, F_SETFL, O_NONBLOCK);
 		c->in_fd = c->out_fd = fd;
 	}
 	g_free(path);
@@ -353,5 +428,26 @@ struct chardev *chardev_open(const char *spec, const char *label)
 		g_free(c);
 		return NULL;
 	}
+	if (c->pty_path)
+		c->desc = g_strdup_printf("pty:%s", c->pty_path);
+	else
+		c->desc = g_strdup(spec);
+	if (!chardevs)
+		chardevs = g_ptr_array_new();
+	g_ptr_array_add(chardevs, c);
 	return c;
+}
+
+bool chardev_info(unsigned i, const char **label, const char **filename,
+		  bool *frontend_open)
+{
+	struct chardev *c;
+
+	if (!chardevs || i >= chardevs->len)
+		return false;
+	c = g_ptr_array_index(chardevs, i);
+	*label = c->label;
+	*filename = c->desc;
+	*frontend_open = c->read || c->out_fd >= 0;
+	return true;
 }

@@ -1,6 +1,7 @@
 #ifndef DM_CHARDEV_H
 #define DM_CHARDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,10 @@ void chardev_accept_input(struct chardev *c);
 void chardev_write(struct chardev *c, const uint8_t *buf, size_t len);
 /* The pty's path for "pty" back ends, else NULL. */
 const char *chardev_pty_path(const struct chardev *c);
+/* The i-th open back end, for QMP query-chardev; false past the last.
+ * A pty's filename is "pty:/dev/pts/N" (how a toolstack finds the
+ * console), others are their -serial spec. */
+bool chardev_info(unsigned i, const char **label, const char **filename,
+		  bool *frontend_open);
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dm/chardev.h"
 #include "dm/dm-internal.h"
 #include "dm/options.h"
 #include "dm/qmp-input.h"
@@ -130,6 +131,7 @@ static const char *const qmp_command_names[] = {
 	"qmp_capabilities", "query-status", "query-version",
 	"query-commands", "query-name", "stop", "cont", "system_reset",
 	"system_powerdown", "quit", "send-key", "input-send-event",
+	"query-chardev",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -141,6 +143,25 @@ static JsonNode *qmp_query_commands(void)
 		JsonObject *o = json_object_new();
 
 		json_object_set_string_member(o, "name", qmp_command_names[i]);
+		json_array_add_object_element(a, o);
+	}
+	json_node_take_array(n, a);
+	return n;
+}
+
+static JsonNode *qmp_query_chardev(void)
+{
+	JsonArray *a = json_array_new();
+	JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+	const char *label, *filename;
+	bool open;
+
+	for (unsigned i = 0; chardev_info(i, &label, &filename, &open); i++) {
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "label", label);
+		json_object_set_string_member(o, "filename", filename);
+		json_object_set_boolean_member(o, "frontend-open", open);
 		json_array_add_object_element(a, o);
 	}
 	json_node_take_array(n, a);
@@ -197,6 +218,8 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 		if (dm_cfg.name)
 			json_object_set_string_member(json_node_get_object(ret),
 						      "name", dm_cfg.name);
+	} else if (!strcmp(cmd, "query-chardev")) {
+		ret = qmp_query_chardev();
 	} else if (!strcmp(cmd, "query-commands")) {
 		ret = qmp_query_commands();
 	} else if (!strcmp(cmd, "stop")) {

@@ -1,0 +1,139 @@
+/*
+ * Serial back ends over qtest: query-chardev reports each port's back end
+ * (a pty by its /dev/pts path, as toolstacks look it up), input typed on
+ * the pty reaches COM1's receiver, a console client that attaches and
+ * stops reading does not freeze qemu-dm (output waits in a bounded
+ * buffer and arrives in order once read), and COM2 writes to its file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/qtest/libqtest.h"
+#include "tests/testlib.h"
+
+#define COM1 0x3f8
+#define COM2 0x2f8
+#define NBYTES 40000u   /* twice what a pty buffers, within ours */
+
+static struct qts *q;
+
+static uint8_t pattern(unsigned i)
+{
+	return (uint8_t)(i * 7 + i / 256);
+}
+
+/* The pty path from query-chardev's "pty:/dev/pts/N" for serial0. */
+static char *pty_path(void)
+{
+	const char *r = qts_qmp(q, "{\"execute\": \"query-chardev\"}");
+	const char *p = r ? strstr(r, "pty:/dev/") : NULL;
+
+	if (!p || !strstr(r, "\"serial0\""))
+		return NULL;
+	p += 4;
+	return g_strndup(p, strcspn(p, "\""));
+}
+
+/* Read up to n bytes from fd, waiting up to 5 s for each burst. */
+static size_t drain(int fd, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&pf, 1, 5000) <= 0)
+			break;
+		k = read(fd, buf + got, n - got);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
+int main(void)
+{
+	char *dir = g_dir_make_tmp("chardev-XXXXXX", NULL);
+	char *out = g_build_filename(dir, "com2.txt", NULL);
+	char *args = g_strdup_printf("-serial pty -serial file:%s", out);
+	uint8_t *buf = g_malloc(NBYTES);
+	gchar *text = NULL;
+	char *path;
+	int fd;
+
+	q = qts_start(args);
+	if (!q) {
+		test_fail("chardev/start", "qemu-dm did not start");
+		return 1;
+	}
+	path = pty_path();
+	const char *r = qts_qmp(q, "{\"execute\": \"query-chardev\"}");
+	test_check("chardev/query-lists-file", r && strstr(r, "\"serial1\"") &&
+		   strstr(r, out), "%s", r ? r : "no reply");
+	test_check("chardev/query-pty-path", path != NULL, "no pty:/dev/... for "
+		   "serial0");
+	if (!path) {
+		qts_quit(q);
+		return test_exit();
+	}
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	test_check("chardev/pty-opens", fd >= 0, "%s: %s", path,
+		   strerror(errno));
+	if (fd < 0) {
+		qts_quit(q);
+		return test_exit();
+	}
+
+	/* Typed on the console: arrives in COM1's receive buffer. */
+	qts_outb(q, COM1 + 3, 0x03);
+	if (write(fd, "k", 1) != 1)
+		test_fail("chardev/pty-write", "%s", strerror(errno));
+	bool ready = false;
+	for (int i = 0; i < 500 && !ready; i++) {
+		ready = qts_inb(q, COM1 + 5) & 0x01;
+		if (!ready)
+			g_usleep(10000);
+	}
+	test_check("chardev/pty-input", ready && qts_inb(q, COM1) == 'k',
+		   "nothing received");
+
+	/* A client that attached and does not read. */
+	for (unsigned i = 0; i < NBYTES; i++)
+		qts_outb(q, COM1, pattern(i));
+	r = qts_qmp(q, "{\"execute\": \"query-status\"}");
+	test_check("chardev/unread-pty-does-not-block",
+		   r && strstr(r, "\"return\""), "qemu-dm stuck");
+	size_t got = drain(fd, buf, NBYTES);
+	bool same = got == NBYTES;
+	for (unsigned i = 0; same && i < NBYTES; i++)
+		same = buf[i] == pattern(i);
+	test_check("chardev/pty-output-in-order", same, "%zu of %u bytes, "
+		   "in order: %d", got, NBYTES, same);
+	close(fd);
+
+	qts_outb(q, COM2 + 3, 0x03);
+	qts_outb(q, COM2, 'o');
+	qts_outb(q, COM2, 'k');
+	qts_quit(q);
+	test_check("chardev/com2-file", g_file_get_contents(out, &text, NULL,
+							    NULL) &&
+		   !strcmp(text, "ok"), "got '%s'", text ? text : "");
+	g_free(text);
+	remove(out);
+	rmdir(dir);
+	g_free(out);
+	g_free(dir);
+	g_free(args);
+	g_free(path);
+	g_free(buf);
+	return test_exit();
+}
