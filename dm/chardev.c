@@ -9,6 +9,7 @@
  *                     and kept for QMP
  *   file:PATH         output appended to PATH (truncated at start)
  *   unix:PATH[,server][,nowait]  a UNIX socket, as client or server
+ *   tcp:[HOST]:PORT[,server][,nowait]  the same over TCP
  *   null, none        nothing
  *
  * Input is read only while the device can take it (chardev_accept_input
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,13 +310,70 @@ static gboolean chardev_accept(gint fd, GIOCondition cond, gpointer p)
 	return G_SOURCE_CONTINUE;
 }
 
-static int open_unix(struct chardev *c, const char *spec)
+/* The address part of unix:PATH or tcp:[HOST]:PORT; fills sa. */
+static int socket_address(const char *kind, const char *addr, bool server,
+			  struct sockaddr_storage *sa, socklen_t *len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *path = g_strdup(spec);
-	char *comma = strchr(path, ',');
+	if (!strcmp(kind, "unix")) {
+		struct sockaddr_un *su = (struct sockaddr_un *)sa;
+
+		if (strlen(addr) >= sizeof(su->sun_path)) {
+			dm_log(DM_LOG_ERR, "unix:%s: path too long", addr);
+			return -1;
+		}
+		su->sun_family = AF_UNIX;
+		strcpy(su->sun_path, addr);
+		*len = sizeof(*su);
+		return 0;
+	}
+	/* tcp: the port after the last colon, an optional host before. */
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+		.ai_flags = server ? AI_PASSIVE : 0,
+	}, *res = NULL;
+	char *host;
+	int err;
+
+	if (!colon || !colon[1] ||
+	    (strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	     (strlen(colon + 1) > 5 || atoi(colon + 1) > 65535))) {
+		dm_log(DM_LOG_ERR, "tcp:%s: expected tcp:[HOST]:PORT with a "
+		       "port of 0-65535", addr);
+		return -1;
+	}
+	host = g_strndup(addr, (gsize)(colon - addr));
+	/* [::1]:4444 */
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	err = getaddrinfo(*host ? host : (server ? NULL : "localhost"),
+			  colon + 1, &hints, &res);
+	g_free(host);
+	if (err || !res || res->ai_addrlen > sizeof(*sa)) {
+		dm_log(DM_LOG_ERR, "tcp:%s: %s", addr,
+		       err ? gai_strerror(err) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memcpy(sa, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* unix:PATH[,server][,nowait] and tcp:[HOST]:PORT[,server][,nowait]
+ * (also QEMU's server=on and wait=off spellings). */
+static int open_socket(struct chardev *c, const char *kind, const char *spec)
+{
+	struct sockaddr_storage sa = { 0 };
+	socklen_t salen = 0;
+	char *addr = g_strdup(spec);
+	char *comma = strchr(addr, ',');
 	bool server = false, wait = true;
-	int fd;
+	int fd = -1, one = 1;
 
 	if (comma) {
 		char **opts = g_strsplit(comma + 1, ",", 0);
@@ -328,24 +387,26 @@ static int open_unix(struct chardev *c, const char *spec)
 		}
 		g_strfreev(opts);
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		dm_log(DM_LOG_ERR, "unix:%s: path too long", path);
-		g_free(path);
+	if (socket_address(kind, addr, server, &sa, &salen) < 0) {
+		g_free(addr);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
 	if (server) {
-		unlink(path);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		if (sa.ss_family == AF_UNIX)
+			unlink(addr);
+		else
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				   sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, salen) < 0 ||
 		    listen(fd, 1) < 0)
 			goto fail;
 		c->listen_fd = fd;
 		if (wait) {
 			fprintf(stderr, "qemu-dm: waiting for a connection on "
-				"unix:%s (%s)\n", path, c->label);
+				"%s:%s (%s)\n", kind, addr, c->label);
 			int s = accept4(fd, NULL, NULL,
 					SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -355,18 +416,19 @@ static int open_unix(struct chardev *c, const char *spec)
 		}
 		g_unix_fd_add(fd, G_IO_IN, chardev_accept, c);
 	} else {
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		if (connect(fd, (struct sockaddr *)&sa, salen) < 0)
 			goto fail;
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		c->in_fd = c->out_fd = fd;
 	}
-	g_free(path);
+	g_free(addr);
 	return 0;
 fail:
-	dm_log(DM_LOG_ERR, "unix:%s: %s", path, strerror(errno));
+	dm_log(DM_LOG_ERR, "%s:%s: %s", kind, addr, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	g_free(path);
+	c->listen_fd = -1;
+	g_free(addr);
 	return -1;
 }
 
@@ -415,13 +477,16 @@ struct chardev *chardev_open(const char *spec, const char *label)
 			ret = -1;
 		}
 	} else if (!strncmp(spec, "unix:", 5)) {
-		ret = open_unix(c, spec + 5);
+		ret = open_socket(c, "unix", spec + 5);
+	} else if (!strncmp(spec, "tcp:", 4)) {
+		ret = open_socket(c, "tcp", spec + 4);
 	} else if (!strcmp(spec, "null") || !strcmp(spec, "none") ||
 		   !strncmp(spec, "vc", 2)) {
 		/* nothing attached */
 	} else {
 		dm_log(DM_LOG_ERR, "-serial %s: expected stdio, pty, file:PATH, "
-		       "unix:PATH[,server][,nowait] or null", spec);
+		       "unix:PATH[,server][,nowait], "
+		       "tcp:[HOST]:PORT[,server][,nowait] or null", spec);
 		ret = -1;
 	}
 	if (ret < 0) {

@@ -10,7 +10,10 @@
 #include <glib.h>
 #include <poll.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "tests/qtest/libqtest.h"
@@ -58,6 +61,89 @@ static size_t drain(int fd, uint8_t *buf, size_t n)
 		got += (size_t)k;
 	}
 	return got;
+}
+
+/* A free TCP port on the loopback (the kernel's pick, released again). */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* qemu-dm listens (server,nowait); we connect, type one byte to COM1 and
+ * read what COM1 transmits. */
+static void socket_roundtrip(const char *name, const char *spec,
+			     const struct sockaddr *sa, socklen_t salen)
+{
+	char *args = g_strdup_printf("-serial %s,server,nowait", spec);
+	uint8_t got[2] = { 0, 0 };
+	bool ready = false;
+	int fd;
+
+	q = qts_start(args);
+	g_free(args);
+	if (!q) {
+		test_fail(name, "qemu-dm did not start");
+		return;
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, sa, salen) < 0) {
+		test_fail(name, "connect: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		qts_quit(q);
+		return;
+	}
+	qts_outb(q, COM1 + 3, 0x03);
+	if (write(fd, "s", 1) != 1)
+		test_fail(name, "write: %s", strerror(errno));
+	for (int i = 0; i < 500 && !ready; i++) {
+		ready = qts_inb(q, COM1 + 5) & 0x01;
+		if (!ready)
+			g_usleep(10000);
+	}
+	bool in_ok = ready && qts_inb(q, COM1) == 's';
+	qts_outb(q, COM1, 'o');
+	qts_outb(q, COM1, 'k');
+	size_t n = drain(fd, got, 2);
+	test_check(name, in_ok && n == 2 && !memcmp(got, "ok", 2),
+		   "input %d, output %zu bytes", in_ok, n);
+	close(fd);
+	qts_quit(q);
+}
+
+static void sockets(const char *dir)
+{
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	struct sockaddr_in si = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int port = free_port();
+	char *spec;
+
+	snprintf(su.sun_path, sizeof(su.sun_path), "%s/com1.sock", dir);
+	spec = g_strdup_printf("unix:%s", su.sun_path);
+	socket_roundtrip("chardev/unix-server", spec, (struct sockaddr *)&su,
+			 sizeof(su));
+	g_free(spec);
+	unlink(su.sun_path);
+	if (port < 0) {
+		test_skip("chardev/tcp-server", "no loopback TCP port");
+		return;
+	}
+	si.sin_port = htons((uint16_t)port);
+	spec = g_strdup_printf("tcp:127.0.0.1:%d", port);
+	socket_roundtrip("chardev/tcp-server", spec, (struct sockaddr *)&si,
+			 sizeof(si));
+	g_free(spec);
 }
 
 int main(void)
@@ -129,6 +215,7 @@ int main(void)
 		   !strcmp(text, "ok"), "got '%s'", text ? text : "");
 	g_free(text);
 	remove(out);
+	sockets(dir);
 	rmdir(dir);
 	g_free(out);
 	g_free(dir);
