@@ -11,6 +11,7 @@ QTEST_PROGS += tests/qtest/i8042-test
 QTEST_PROGS += tests/qtest/cmos-test
 QTEST_PROGS += tests/qtest/input-test
 QTEST_PROGS += tests/qtest/chardev-test
+QTEST_PROGS += tests/qtest/legacy-fuzz-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)
