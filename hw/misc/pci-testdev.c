@@ -2,8 +2,11 @@
  * hvm-pci-testdev (1b36:0005, QEMU's PCI test device ID): a PCI function
  * for tests of the PCI core.  BAR0: 16 bytes of I/O, BAR1: a 4 KiB
  * memory BAR, both scratch registers (any width); writing 1 to byte 0 of
- * BAR0 raises INTA, 0 lowers it.  Lives at slot 3 (`-device
- * hvm-pci-testdev[,addr=SLOT]`).
+ * BAR0 raises INTA, 0 lowers it.  An expansion ROM of 5000 bytes (so an
+ * 8 KiB ROM BAR) starting 55 aa with a byte pattern, and two
+ * vendor-specific capabilities (0x40 and 0x50, 8 bytes, a writable
+ * scratch dword at +4) exercise the ROM BAR and the capability list.
+ * Lives at slot 3 (`-device hvm-pci-testdev[,addr=SLOT]`).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +76,31 @@ static const struct io_ops ptd_mem_ops = {
 	.max_size = 8,
 };
 
+#define PTD_ROM_LEN 5000
+
+static int ptd_rom_caps(struct pci_dev *d)
+{
+	uint8_t *rom = malloc(PTD_ROM_LEN);
+	int ret;
+
+	if (!rom)
+		return -1;
+	for (unsigned i = 0; i < PTD_ROM_LEN; i++)
+		rom[i] = (uint8_t)(i * 7 + 3);
+	rom[0] = 0x55;
+	rom[1] = 0xaa;
+	rom[2] = PTD_ROM_LEN / 512;
+	ret = pci_rom_init(d, rom, PTD_ROM_LEN);
+	free(rom);
+	for (unsigned off = 0x40; off <= 0x50 && ret == 0; off += 0x10) {
+		if (pci_add_capability(d, 0x09, off, 8) < 0)
+			return -1;
+		pci_config(d)[off + 2] = 8;             /* vendor cap length */
+		pci_set_wmask(d, off + 4, 4, 0xffffffff);
+	}
+	return ret;
+}
+
 int pci_testdev_init(unsigned slot)
 {
 	struct ptd *p = calloc(1, sizeof(*p));
@@ -83,7 +111,8 @@ int pci_testdev_init(unsigned slot)
 			      0, 1, NULL, p, "pci-testdev");
 	if (!p->dev ||
 	    pci_bar_init(p->dev, 0, IO_SPACE_PIO, 16, false, &ptd_io_ops, p) ||
-	    pci_bar_init(p->dev, 1, IO_SPACE_MMIO, 4096, false, &ptd_mem_ops, p))
+	    pci_bar_init(p->dev, 1, IO_SPACE_MMIO, 4096, false, &ptd_mem_ops, p) ||
+	    ptd_rom_caps(p->dev))
 		return -1;
 	return 0;
 }

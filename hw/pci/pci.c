@@ -8,7 +8,9 @@
  * on hardware: writing all ones and reading back shows the size because
  * the low bits are not writable.  A BAR's region is registered only
  * while its address is set and decoding is enabled in COMMAND, and is
- * moved or removed when either changes.
+ * moved or removed when either changes.  The expansion ROM is device-model
+ * memory mapped read-only while its enable bit and COMMAND's memory bit
+ * are set.  Capabilities are chained from 0x34 as they are added.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,9 @@ struct pci_dev {
 	uint8_t wmask[256];
 	uint8_t w1cmask[256];
 	struct pci_bar bar[6];
+	struct dm_mem *rom;
+	uint64_t rom_size, rom_at;      /* rom_at: 0 while unmapped */
+	uint8_t cap_used[256];          /* bytes claimed by capabilities */
 	const struct pci_dev_ops *ops;
 	void *opaque;
 	char name[32];
@@ -107,8 +112,10 @@ static void bar_update(struct pci_dev *d, unsigned b)
 	uint64_t a = bar_addr(d, b);
 	/* An address of 0 or one that runs off the end means "unmapped"
 	 * (firmware writes all ones while sizing). */
+	/* A 32-bit BAR reaching the last byte below 4 GiB is a sizing
+	 * write in progress, not an address (QEMU treats it the same). */
 	uint64_t limit = bar->space == IO_SPACE_PIO ? 0x10000 :
-			 bar->mem64 ? (1ull << 48) : (1ull << 32);
+			 bar->mem64 ? (1ull << 48) : 0xffffffffull;
 	bool valid = a != 0 && a + bar->size <= limit && a + bar->size > a;
 
 	if (!bar->used)
@@ -139,10 +146,73 @@ static void bar_update(struct pci_dev *d, unsigned b)
 			     d->name, b, (unsigned long long)a);
 }
 
+/* The ROM BAR: address bits above the size, bit 0 enables decoding. */
+static void rom_update(struct pci_dev *d)
+{
+	uint32_t reg = cfg_get(d->config, PCI_ROM_ADDRESS, 4);
+	uint64_t a = reg & ~(uint32_t)(d->rom_size - 1);
+	bool on = (reg & 1) && (d->config[PCI_COMMAND] & PCI_COMMAND_MEMORY) &&
+		  a != 0 && a + d->rom_size <= 0xffffffffull;
+
+	if (!d->rom || (on && d->rom_at == a) || (!on && !d->rom_at))
+		return;
+	dm_mem_unmap(d->rom);
+	d->rom_at = 0;
+	if (!on)
+		return;
+	if (dm_mem_map(d->rom, a, true, false) == 0)
+		d->rom_at = a;
+	else
+		dm_log_guest("%s: cannot map the ROM at %#llx", d->name,
+			     (unsigned long long)a);
+}
+
 static void bars_update(struct pci_dev *d)
 {
 	for (unsigned b = 0; b < 6; b++)
 		bar_update(d, b);
+	rom_update(d);
+}
+
+int pci_rom_init(struct pci_dev *d, const void *data, size_t len)
+{
+	uint64_t size = 4096;   /* dm_mem's granule; also the BAR alignment */
+
+	if (d->rom || !len || len > (16u << 20))
+		return -1;
+	while (size < len)
+		size <<= 1;
+	d->rom = dm_mem_alloc(d->name, size);
+	if (!d->rom)
+		return -1;
+	memcpy(dm_mem_host(d->rom), data, len);
+	d->rom_size = size;
+	pci_set_wmask(d, PCI_ROM_ADDRESS, 4, (uint32_t)~(size - 1) | 1);
+	return 0;
+}
+
+uint64_t pci_rom_addr(struct pci_dev *d)
+{
+	return d->rom_at;
+}
+
+/* ---- capabilities ---- */
+
+int pci_add_capability(struct pci_dev *d, uint8_t id, unsigned offset,
+		       unsigned len)
+{
+	if (offset < 0x40 || (offset & 3) || len < 2 || offset + len > 256)
+		return -1;
+	for (unsigned i = offset; i < offset + len; i++)
+		if (d->cap_used[i])
+			return -1;
+	memset(d->cap_used + offset, 1, len);
+	/* New capabilities go to the head of the list, like QEMU's. */
+	d->config[offset] = id;
+	d->config[offset + 1] = d->config[PCI_CAPABILITY_LIST];
+	d->config[PCI_CAPABILITY_LIST] = (uint8_t)offset;
+	d->config[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	return (int)offset;
 }
 
 int pci_bar_init(struct pci_dev *d, unsigned b, enum io_space space,
@@ -272,6 +342,7 @@ static void pci_cfg_wr(void *opaque, uint32_t sbdf, uint32_t reg,
 	if (d->ops && d->ops->config_write)
 		d->ops->config_write(d, reg, size, val);
 	if ((reg < PCI_BAR0 + 24 && reg + size > PCI_BAR0) ||
+	    (reg < PCI_ROM_ADDRESS + 4 && reg + size > PCI_ROM_ADDRESS) ||
 	    (reg <= PCI_COMMAND && reg + size > PCI_COMMAND))
 		bars_update(d);
 	if (reg <= PCI_COMMAND + 1 && reg + size > PCI_COMMAND + 1 &&
@@ -296,6 +367,7 @@ static void pci_dev_reset(void *opaque)
 		if (d->bar[b].mem64)
 			cfg_put(d->config, reg + 4, 4, 0);
 	}
+	cfg_put(d->config, PCI_ROM_ADDRESS, 4, 0);
 	d->config[PCI_INTERRUPT_LINE] = 0;
 	pci_set_irq(d, 0);
 	bars_update(d);

@@ -8,6 +8,7 @@
 #define HW_PCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dm/dm.h"
@@ -70,6 +71,19 @@ int pci_bar_init(struct pci_dev *d, unsigned bar, enum io_space space,
 		 void *opaque);
 /* Current address of a BAR (0 when unmapped). */
 uint64_t pci_bar_addr(struct pci_dev *d, unsigned bar);
+
+/* An expansion ROM (option ROM image, len bytes) behind the ROM BAR at
+ * 0x30; the BAR's size is len rounded up to a power of two, at least
+ * 4 KiB.  Mapped read-only while enabled (bit 0 and COMMAND memory). */
+int pci_rom_init(struct pci_dev *d, const void *data, size_t len);
+uint64_t pci_rom_addr(struct pci_dev *d);      /* 0 when unmapped */
+
+/* Chain a capability with ID id, len bytes at offset (>= 0x40, dword
+ * aligned) into the list at 0x34 and set STATUS's capability bit.  The
+ * device fills the body and sets write masks for its writable fields.
+ * Returns offset, or -1 when the range is bad or taken. */
+int pci_add_capability(struct pci_dev *d, uint8_t id, unsigned offset,
+		       unsigned len);
 
 /* Drive this function's INTx pin. */
 void pci_set_irq(struct pci_dev *d, int level);

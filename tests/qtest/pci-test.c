@@ -1,7 +1,8 @@
 /*
  * PCI over qtest: the chipset functions, configuration-space semantics,
  * BAR sizing, mapping and moving, and INTx through PIIX3's PIRQ routing.
- * Uses hvm-pci-testdev at slot 3 (an I/O BAR and a memory BAR).
+ * Uses hvm-pci-testdev at slot 3 (an I/O BAR, a memory BAR, an 8 KiB
+ * expansion ROM and two vendor-specific capabilities).
  */
 #include <string.h>
 
@@ -89,6 +90,63 @@ int main(void)
 	qts_pci_write(q, PCI_DEVFN_(1, 0), 0x63, 0x80, 1); /* disable */
 	test_check("pci/pirq-disable", !qts_get_irq(q, 10), "IRQ 10 still high");
 	qts_outb(q, 0xd000, 0);
+
+	/* Capabilities: STATUS bit 4, 0x34 -> 0x50 -> 0x40 -> end; IDs are
+	 * read-only, the scratch dword the device made writable is not. */
+	test_check("pci/cap-list",
+		   (qts_pci_read(q, TD, 0x06, 2) & 0x10) &&
+		   qts_pci_read(q, TD, 0x34, 1) == 0x50 &&
+		   qts_pci_read(q, TD, 0x50, 2) == 0x4009 &&
+		   qts_pci_read(q, TD, 0x40, 2) == 0x0009,
+		   "list %#x -> %#x", qts_pci_read(q, TD, 0x34, 1),
+		   qts_pci_read(q, TD, 0x51, 1));
+	qts_pci_write(q, TD, 0x50, 0xffffffff, 4);
+	qts_pci_write(q, TD, 0x54, 0x12345678, 4);
+	test_check("pci/cap-write-mask", qts_pci_read(q, TD, 0x50, 4) ==
+		   0x00084009 && qts_pci_read(q, TD, 0x54, 4) == 0x12345678,
+		   "cap header %#x body %#x", qts_pci_read(q, TD, 0x50, 4),
+		   qts_pci_read(q, TD, 0x54, 4));
+	test_check("pci/no-caps-on-i440fx",
+		   !(qts_pci_read(q, 0, 0x06, 2) & 0x10), "status says caps");
+
+	/* Expansion ROM: 5000 bytes size as 8 KiB; decoding needs bit 0 and
+	 * COMMAND memory; the image reads back and follows moves. */
+	qts_pci_write(q, TD, 0x30, 0xffffffff, 4);
+	v = qts_pci_read(q, TD, 0x30, 4);
+	test_check("pci/rom-bar-size", v == 0xffffe001, "ROM BAR %#x", v);
+	qts_pci_write(q, TD, 0x30, 0xe2000000, 4);
+	test_check("pci/rom-off-until-enabled",
+		   qts_readw(q, 0xe2000000) != 0xaa55, "ROM visible");
+	qts_pci_write(q, TD, 0x30, 0xe2000001, 4);
+	test_check("pci/rom-visible", qts_readw(q, 0xe2000000) == 0xaa55 &&
+		   qts_readb(q, 0xe2000000 + 4999) == (uint8_t)(4999 * 7 + 3),
+		   "reads %#x", qts_readw(q, 0xe2000000));
+	qts_writeb(q, 0xe2000010, 0x5a);
+	test_check("pci/rom-read-only", qts_readb(q, 0xe2000010) ==
+		   (uint8_t)(16 * 7 + 3), "ROM written");
+	qts_pci_write(q, TD, 0x30, 0xe2010001, 4);
+	test_check("pci/rom-move", qts_readw(q, 0xe2010000) == 0xaa55 &&
+		   qts_readw(q, 0xe2000000) != 0xaa55, "ROM did not move");
+	qts_pci_write(q, TD, 0x04, 0x0001, 2);
+	test_check("pci/rom-needs-command-memory",
+		   qts_readw(q, 0xe2010000) != 0xaa55, "ROM still mapped");
+	qts_pci_write(q, TD, 0x04, 0x0003, 2);
+
+	/* A 32-bit BAR at the very top is a sizing write, never a mapping
+	 * over the BIOS. */
+	qts_pci_write(q, TD, 0x14, 0xffffffff, 4);
+	test_check("pci/all-ones-bar-unmapped",
+		   qts_readl(q, 0xfffff010) != 0xcafef00d, "BAR mapped at top");
+
+	/* System reset puts BARs, ROM and COMMAND back to power-on values. */
+	qts_qmp(q, "{\"execute\": \"system_reset\"}");
+	test_check("pci/reset-clears-bars",
+		   qts_pci_read(q, TD, 0x04, 2) == 0 &&
+		   qts_pci_read(q, TD, 0x10, 4) == 1 &&
+		   qts_pci_read(q, TD, 0x30, 4) == 0 &&
+		   qts_inl(q, 0xd004) == 0xffffffff,
+		   "command %#x bar0 %#x rom %#x", qts_pci_read(q, TD, 0x04, 2),
+		   qts_pci_read(q, TD, 0x10, 4), qts_pci_read(q, TD, 0x30, 4));
 	qts_quit(q);
 	return test_exit();
 }
