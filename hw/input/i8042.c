@@ -457,6 +457,9 @@ static uint64_t kc_read(void *opaque, uint64_t off, unsigned size)
 	uint8_t v = kc.out;
 
 	kc.status &= (uint8_t)~(ST_OBF | ST_AUXB);
+	/* Drop the line before the next byte comes in: each byte is its own
+	 * edge for the (edge-triggered) PIC. */
+	kc_update_irq();
 	kc_refill();
 	return v;
 }

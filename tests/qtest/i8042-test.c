@@ -81,6 +81,18 @@ int main(void)
 	bool irq1 = qts_get_irq(q, 1);
 	test_check("i8042/kbd-reset-irq1", irq1 && rd() == 0xfa && rd() == 0xaa,
 		   "reset reply / IRQ 1");
+	/* Each byte is its own interrupt: reading one with another queued
+	 * must lower and raise IRQ 1 again, or an edge-triggered PIC never
+	 * sees the second (Linux reads one byte per interrupt). */
+	qts_outb(q, 0x60, 0xff);
+	unsigned before = qts_irq_raises(q, 1);
+	uint8_t first = qts_inb(q, 0x60);
+	unsigned after = qts_irq_raises(q, 1);
+	bool level = qts_get_irq(q, 1);
+	uint8_t second = rd();
+	test_check("i8042/irq1-edge-per-byte", first == 0xfa &&
+		   after == before + 1 && level && second == 0xaa,
+		   "raises %u -> %u", before, after);
 	qts_outb(q, 0x60, 0xee);
 	test_check("i8042/kbd-echo", rd() == 0xee, "echo");
 	qts_outb(q, 0x60, 0xf2);

@@ -25,6 +25,7 @@ struct qts {
 	char *reply;
 	char *dir;
 	bool irq[64];
+	unsigned irq_raises[64];
 	GQueue events;
 	int status;
 	bool exited;
@@ -266,6 +267,7 @@ const char *qts_cmd(struct qts *q, const char *fmt, ...)
 			qts_die(q, "no qtest reply");
 		if (sscanf(line, "IRQ raise %u", &n) == 1 && n < 64) {
 			q->irq[n] = true;
+			q->irq_raises[n]++;
 		} else if (sscanf(line, "IRQ lower %u", &n) == 1 && n < 64) {
 			q->irq[n] = false;
 		} else {
@@ -350,6 +352,12 @@ bool qts_get_irq(struct qts *q, unsigned n)
 	/* A harmless command flushes IRQ lines sent before it. */
 	qts_cmd(q, "inb 0");
 	return n < 64 && q->irq[n];
+}
+
+unsigned qts_irq_raises(struct qts *q, unsigned n)
+{
+	qts_cmd(q, "inb 0");
+	return n < 64 ? q->irq_raises[n] : 0;
 }
 
 uint32_t qts_pci_read(struct qts *q, unsigned devfn, unsigned reg,

@@ -50,6 +50,9 @@ uint64_t qts_clock_step(struct qts *q, uint64_t ns);
 /* Intercept the IOAPIC's inputs, then ask a line's level. */
 void qts_irq_intercept(struct qts *q);
 bool qts_get_irq(struct qts *q, unsigned n);
+/* How many times line n was raised so far (edges: what an edge-triggered
+ * PIC input sees). */
+unsigned qts_irq_raises(struct qts *q, unsigned n);
 
 /* PCI configuration through 0xcf8/0xcfc. */
 uint32_t qts_pci_read(struct qts *q, unsigned devfn, unsigned reg,
