@@ -40,6 +40,10 @@ struct dm_config {
 	const char *pidfile;
 	bool nographic, display_none, no_reboot, no_shutdown, start_paused;
 	bool daemonize, no_acpi, localtime, nodefaults;
+	/* -rtc base=DATE: the RTC starts at this time (s since the epoch,
+	 * as the guest reads it); has_rtc_base says it was given. */
+	bool has_rtc_base;
+	int64_t rtc_base;
 };
 
 extern struct dm_config dm_cfg;

@@ -178,6 +178,8 @@ static int machine_cmos(void)
 
 	if (rtc_init(dm_cfg.localtime) < 0)
 		return -1;
+	if (dm_cfg.has_rtc_base)
+		rtc_set_time(dm_cfg.rtc_base);
 	if (ext > 0xffff)
 		ext = 0xffff;
 	if (above16 > 0xffff)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/sysinfo.h>
@@ -291,13 +292,30 @@ static void o_pidfile(const char *o, const char *v) { (void)o; dm_cfg.pidfile = 
 static void o_daemonize(const char *o, const char *v) { (void)o; (void)v; dm_cfg.daemonize = true; }
 static void o_noacpi(const char *o, const char *v) { (void)o; (void)v; dm_cfg.no_acpi = true; }
 static void o_localtime(const char *o, const char *v) { (void)o; (void)v; dm_cfg.localtime = true; }
+/* -rtc base=utc|localtime|YYYY-MM-DD[THH:MM:SS][,clock=...][,driftfix=...]
+ * (clock and driftfix are accepted and have no effect: the RTC always
+ * follows the guest's virtual clock). */
 static void o_rtc(const char *o, const char *v)
 {
 	char *base = opt_get(v, "base");
+	struct tm tm = { 0 };
+	const char *end;
 
-	(void)o;
-	if (base && !strcmp(base, "localtime"))
+	if (!base || !strcmp(base, "utc")) {
+		dm_cfg.localtime = false;
+	} else if (!strcmp(base, "localtime")) {
 		dm_cfg.localtime = true;
+	} else if (((end = strptime(base, "%Y-%m-%dT%H:%M:%S", &tm)) ||
+		    (memset(&tm, 0, sizeof(tm)),
+		     end = strptime(base, "%Y-%m-%d", &tm))) &&
+		   !*end && tm.tm_year >= 0 && tm.tm_year < 1100) {
+		dm_cfg.rtc_base = (int64_t)timegm(&tm);
+		dm_cfg.has_rtc_base = true;
+	} else {
+		opt_die("%s %s: expected base=utc, base=localtime or a date "
+			"such as base=2006-06-17T16:01:21 (years 1900-2999)",
+			o, v);
+	}
 	g_free(base);
 }
 static void o_nodefaults(const char *o, const char *v) { (void)o; (void)v; dm_cfg.nodefaults = true; }

@@ -352,6 +352,14 @@ static const struct io_ops rtc_ops = {
 	.min_size = 1, .max_size = 1,
 };
 
+void rtc_set_time(int64_t epoch_sec)
+{
+	rtc.base_sec = epoch_sec;
+	rtc.base_ns = now_ns();
+	rtc.epoch_ns = rtc.base_ns;
+	rtc_latch_time(&rtc);
+}
+
 void rtc_set_cmos(uint8_t index, uint8_t value)
 {
 	if (index < 128)

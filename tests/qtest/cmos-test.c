@@ -3,7 +3,8 @@
  * from -m, the CPU count from -smp, the boot order from -boot, century,
  * equipment byte and the 0x2e/0x2f checksum; and the time base: UTC by
  * default, the host's local time with -localtime or -rtc base=localtime
- * (the test picks the time zone through TZ so the two must differ).
+ * (the test picks the time zone through TZ so the two must differ), or a
+ * fixed date with -rtc base=YYYY-MM-DDTHH:MM:SS.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -99,9 +100,37 @@ static void check_time_base(const char *args, long offset_h,
 	qts_quit(q);
 }
 
+/* -rtc base=DATE: the RTC starts there; the virtual clock has not moved
+ * in qtest mode, so the registers show exactly that time. */
+static void check_fixed_base(void)
+{
+	q = qts_start("-rtc base=2006-06-17T16:01:21,clock=vm");
+	if (!q) {
+		test_fail("cmos/rtc-base-date", "qemu-dm did not start");
+		return;
+	}
+	test_check("cmos/rtc-base-date",
+		   cmos(9) == 0x06 && cmos(8) == 0x06 && cmos(7) == 0x17 &&
+		   cmos(4) == 0x16 && cmos(2) == 0x01 && cmos(0) == 0x21 &&
+		   cmos(0x32) == 0x20, "20%02x-%02x-%02x %02x:%02x:%02x",
+		   cmos(9), cmos(8), cmos(7), cmos(4), cmos(2), cmos(0));
+	test_check("cmos/rtc-base-weekday", cmos(6) == 7, "Saturday is %u",
+		   cmos(6));
+	qts_clock_step(q, 39000000000ull);              /* 39 s */
+	test_check("cmos/rtc-base-runs", cmos(2) == 0x02 && cmos(0) == 0x00,
+		   "%02x:%02x", cmos(2), cmos(0));
+	qts_quit(q);
+	q = qts_start("-rtc base=2006-13-40");
+	test_check("cmos/rtc-base-bad-date-refused", q == NULL,
+		   "qemu-dm started");
+	if (q)
+		qts_quit(q);
+}
+
 int main(void)
 {
 	check_nvram();
+	check_fixed_base();
 	/* POSIX TZ: "XYZ-5" is five hours ahead of UTC. */
 	setenv("TZ", "XYZ-5", 1);
 	tzset();
