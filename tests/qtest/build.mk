@@ -8,6 +8,7 @@ QTEST_PROGS += tests/qtest/pci-test
 QTEST_PROGS += tests/qtest/rtc-test
 QTEST_PROGS += tests/qtest/acpi-test
 QTEST_PROGS += tests/qtest/acpi-loader-test
+QTEST_PROGS += tests/qtest/piix4-pm-test
 QTEST_PROGS += tests/qtest/i8042-test
 QTEST_PROGS += tests/qtest/cmos-test
 QTEST_PROGS += tests/qtest/input-test
