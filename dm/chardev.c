@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct chardev {
 	bool is_stdio;
 	char *pty_path;
 	char *desc;                 /* for query-chardev: "pty:/dev/pts/3"... */
+	guint pty_timer;            /* waiting for a pty client to (re)attach */
 	GByteArray *outbuf;         /* output waiting for a writable fd */
 	guint out_watch;
 	bool dropped_logged;
@@ -87,9 +89,30 @@ static gboolean chardev_readable(gint fd, GIOCondition cond, gpointer p);
 
 static void chardev_watch(struct chardev *c)
 {
-	if (c->in_fd >= 0 && !c->watch && c->read)
+	if (c->in_fd >= 0 && !c->watch && c->read && !c->pty_timer)
 		c->watch = g_unix_fd_add(c->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
 					 chardev_readable, c);
+}
+
+/* No client on the pty's other side: the master reads EIO and polls HUP
+ * until one opens it, so look every 200 ms instead of spinning; the pty
+ * itself stays, so a console can detach and attach again. */
+static gboolean pty_check(gpointer p)
+{
+	struct chardev *c = p;
+	struct pollfd pf = { .fd = c->in_fd, .events = POLLIN };
+
+	if (poll(&pf, 1, 0) >= 0 && (pf.revents & POLLHUP))
+		return G_SOURCE_CONTINUE;
+	c->pty_timer = 0;
+	chardev_watch(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void pty_wait_client(struct chardev *c)
+{
+	if (!c->pty_timer)
+		c->pty_timer = g_timeout_add(200, pty_check, c);
 }
 
 static void chardev_unwatch(struct chardev *c)
@@ -173,6 +196,8 @@ static gboolean chardev_readable(gint fd, GIOCondition cond, gpointer p)
 		c->watch = 0;
 		if (c->is_stdio) {
 			c->in_fd = -1;
+		} else if (c->pty_path) {
+			pty_wait_client(c);
 		} else if (c->listen_fd >= 0) {
 			chardev_drop_output(c);
 			close(c->in_fd);

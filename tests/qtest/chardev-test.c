@@ -206,6 +206,26 @@ int main(void)
 		   "in order: %d", got, NBYTES, same);
 	close(fd);
 
+	/* The console detaches and attaches again: the pty must still be
+	 * there and still carry input. */
+	qts_qmp(q, "{\"execute\": \"query-status\"}");  /* let it see HUP */
+	g_usleep(300000);
+	qts_qmp(q, "{\"execute\": \"query-status\"}");
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	ready = false;
+	if (fd >= 0 && write(fd, "r", 1) == 1) {
+		for (int i = 0; i < 500 && !ready; i++) {
+			ready = qts_inb(q, COM1 + 5) & 0x01;
+			if (!ready)
+				g_usleep(10000);
+		}
+	}
+	test_check("chardev/pty-reattach", fd >= 0 && ready &&
+		   qts_inb(q, COM1) == 'r', "%s: %s", path,
+		   fd < 0 ? strerror(errno) : "no input after reattaching");
+	if (fd >= 0)
+		close(fd);
+
 	qts_outb(q, COM2 + 3, 0x03);
 	qts_outb(q, COM2, 'o');
 	qts_outb(q, COM2, 'k');
