@@ -179,8 +179,11 @@ static int linux_boot_load(void)
 	n = e820_add(zp, n, 0x100000, low - 0x100000, 1);
 	if (acpi_at)
 		n = e820_add(zp, n, acpi_at, ACPI_AREA, 3);    /* ACPI data */
-	if (guest_ram_size() > low)
-		n = e820_add(zp, n, HVM_4G, guest_ram_size() - low, 1);
+	/* RAM above 4 GiB: whatever did not fit below (low may have lost
+	 * the ACPI area, which is not RAM moved upwards). */
+	if (guest_ram_size() > guest_ram_below_4g())
+		n = e820_add(zp, n, HVM_4G,
+			     guest_ram_size() - guest_ram_below_4g(), 1);
 	n = e820_add(zp, n, HVM_IOAPIC_BASE, 0x1000, 2);
 	n = e820_add(zp, n, HVM_LAPIC_BASE, 0x1000, 2);
 	zp[BP_E820_ENTRIES] = (uint8_t)n;
