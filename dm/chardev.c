@@ -10,6 +10,7 @@
  *   file:PATH         output appended to PATH (truncated at start)
  *   unix:PATH[,server][,nowait]  a UNIX socket, as client or server
  *   tcp:[HOST]:PORT[,server][,nowait]  the same over TCP
+ *   chardev:ID        a -chardev pty|stdio|null|file|socket with id=ID
  *   null, none        nothing
  *
  * Input is read only while the device can take it (chardev_accept_input
@@ -480,11 +481,90 @@ static int open_pty(struct chardev *c)
 	return 0;
 }
 
+/* Yes/no options as -chardev writes them: server, server=on, nowait,
+ * wait=off. */
+static bool cd_flag(const char *spec, const char *name, bool def)
+{
+	char *v = opt_get(spec, name);
+	char **parts = g_strsplit(spec, ",", 0);
+	bool r = def;
+
+	if (v)
+		r = !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true");
+	for (char **p = parts; !v && *p; p++) {
+		if (!strcmp(*p, name))
+			r = true;
+		else if (!strncmp(*p, "no", 2) && !strcmp(*p + 2, name))
+			r = false;
+	}
+	g_free(v);
+	g_strfreev(parts);
+	return r;
+}
+
+/* "-serial chardev:ID": the -chardev with that id, as a -serial spec
+ * (NULL and a message when there is none or its type is unknown). */
+static char *chardev_spec_from_id(const char *id)
+{
+	const char *cd = NULL;
+	char *ret = NULL, *path, *host, *port;
+	size_t tlen;
+
+	for (unsigned i = 0; i < dm_cfg.nchardev && !cd; i++) {
+		char *cid = opt_get(dm_cfg.chardev[i], "id");
+
+		if (cid && !strcmp(cid, id))
+			cd = dm_cfg.chardev[i];
+		g_free(cid);
+	}
+	if (!cd) {
+		dm_log(DM_LOG_ERR, "-serial chardev:%s: no -chardev with id=%s",
+		       id, id);
+		return NULL;
+	}
+	tlen = strcspn(cd, ",");
+	path = opt_get(cd, "path");
+	host = opt_get(cd, "host");
+	port = opt_get(cd, "port");
+	if ((tlen == 3 && !strncmp(cd, "pty", 3)) ||
+	    (tlen == 5 && !strncmp(cd, "stdio", 5)) ||
+	    (tlen == 4 && !strncmp(cd, "null", 4))) {
+		ret = g_strndup(cd, tlen);
+	} else if (tlen == 4 && !strncmp(cd, "file", 4) && path) {
+		ret = g_strdup_printf("file:%s", path);
+	} else if (tlen == 6 && !strncmp(cd, "socket", 6) && (path || port)) {
+		bool server = cd_flag(cd, "server", false);
+		bool wait = cd_flag(cd, "wait", true);
+		char *addr = path ? g_strdup_printf("unix:%s", path) :
+			     g_strdup_printf("tcp:%s:%s", host ? host : "", port);
+
+		ret = g_strdup_printf("%s%s%s", addr, server ? ",server" : "",
+				      wait ? "" : ",nowait");
+		g_free(addr);
+	} else {
+		dm_log(DM_LOG_ERR, "-chardev %s: expected pty, stdio, null, "
+		       "file,path=P or socket,path=P|port=N", cd);
+	}
+	g_free(path);
+	g_free(host);
+	g_free(port);
+	return ret;
+}
+
 struct chardev *chardev_open(const char *spec, const char *label)
 {
 	struct chardev *c = g_new0(struct chardev, 1);
 	int ret = 0;
 
+	if (!strncmp(spec, "chardev:", 8)) {
+		/* Labelled by the -chardev id, as QEMU's query-chardev does. */
+		char *real = chardev_spec_from_id(spec + 8);
+
+		g_free(c);
+		c = real ? chardev_open(real, spec + 8) : NULL;
+		g_free(real);
+		return c;
+	}
 	g_strlcpy(c->label, label, sizeof(c->label));
 	c->in_fd = c->out_fd = c->listen_fd = -1;
 	if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
@@ -511,7 +591,8 @@ struct chardev *chardev_open(const char *spec, const char *label)
 	} else {
 		dm_log(DM_LOG_ERR, "-serial %s: expected stdio, pty, file:PATH, "
 		       "unix:PATH[,server][,nowait], "
-		       "tcp:[HOST]:PORT[,server][,nowait] or null", spec);
+		       "tcp:[HOST]:PORT[,server][,nowait], chardev:ID or null",
+		       spec);
 		ret = -1;
 	}
 	if (ret < 0) {

@@ -121,6 +121,42 @@ static void socket_roundtrip(const char *name, const char *spec,
 	qts_quit(q);
 }
 
+/* -chardev file,id=ID,path=P with -serial chardev:ID, and an id that
+ * names nothing refused. */
+static void chardev_ids(const char *dir)
+{
+	char *out = g_build_filename(dir, "con0.txt", NULL);
+	char *args = g_strdup_printf("-chardev file,id=con0,path=%s "
+				     "-serial chardev:con0", out);
+	gchar *text = NULL;
+
+	q = qts_start(args);
+	if (!q) {
+		test_fail("chardev/serial-chardev-id", "qemu-dm did not start");
+	} else {
+		const char *r = qts_qmp(q, "{\"execute\": \"query-chardev\"}");
+		bool listed = r && strstr(r, "\"con0\"") && strstr(r, out);
+
+		qts_outb(q, COM1 + 3, 0x03);
+		qts_outb(q, COM1, 'i');
+		qts_outb(q, COM1, 'd');
+		qts_quit(q);
+		test_check("chardev/serial-chardev-id", listed &&
+			   g_file_get_contents(out, &text, NULL, NULL) &&
+			   !strcmp(text, "id"), "listed %d, file '%s'", listed,
+			   text ? text : "");
+	}
+	q = qts_start("-serial chardev:nope");
+	test_check("chardev/serial-chardev-unknown-id-refused", q == NULL,
+		   "qemu-dm started");
+	if (q)
+		qts_quit(q);
+	remove(out);
+	g_free(text);
+	g_free(out);
+	g_free(args);
+}
+
 static void sockets(const char *dir)
 {
 	struct sockaddr_un su = { .sun_family = AF_UNIX };
@@ -236,6 +272,7 @@ int main(void)
 	g_free(text);
 	remove(out);
 	sockets(dir);
+	chardev_ids(dir);
 	rmdir(dir);
 	g_free(out);
 	g_free(dir);
