@@ -186,6 +186,10 @@ static void pm_reset(struct pci_dev *d)
 	c[0x40] = 0x01;         /* PMBA: I/O space indicator, no address */
 	c[0x41] = 0;
 	c[0x80] = 0;
+	/* DEVACTB APMC_EN already set: there is no SMM here, and firmware
+	 * (SeaBIOS) then skips its SMM set-up instead of waiting for an
+	 * SMI that never comes. */
+	c[0x5b] = 0x02;
 	pm.sts = pm.en = 0;
 	/* No SMI handler to switch modes: the machine starts in ACPI mode
 	 * (the FADT's SMI_CMD is 0). */

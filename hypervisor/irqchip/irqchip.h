@@ -28,6 +28,13 @@ void irqchip_destroy(struct irqchip *ic);
 /* Power-on state of every controller (system reset). */
 void irqchip_reset(struct irqchip *ic);
 
+/* The clock every register access reads (PIT counters, LAPIC current
+ * count, the TSC).  Defaults to CLOCK_MONOTONIC in ns, the same clock as
+ * hv_now_ns(); tests install a fake one.  Set it before the guest runs. */
+typedef uint64_t (*irqchip_clock_fn)(void *opaque);
+void irqchip_set_clock(struct irqchip *ic, irqchip_clock_fn clock,
+		       void *opaque);
+
 /* Drive GSI `gsi` (0-15 go to both the PIC and the IOAPIC; IRQ0 of the
  * PIC is IOAPIC pin 2 as on a PC; 16-23 the IOAPIC only). */
 void irqchip_set_irq(struct irqchip *ic, unsigned gsi, int level);
@@ -42,7 +49,8 @@ bool irqchip_pio(struct irqchip *ic, unsigned vcpu, uint16_t port,
  * (default 0xfee00000).  Returns true when claimed. */
 bool irqchip_mmio(struct irqchip *ic, unsigned vcpu, uint64_t gpa,
 		  unsigned size, bool is_write, uint64_t *val);
-/* MSRs the LAPIC owns: IA32_APIC_BASE (0x1b), TSC_DEADLINE (0x6e0).
+/* MSRs the LAPIC owns: IA32_APIC_BASE (0x1b), TSC_DEADLINE (0x6e0),
+ * and IA32_TSC (0x10).
  * Returns true when claimed; false -> the CPU raises #GP. */
 bool irqchip_msr(struct irqchip *ic, unsigned vcpu, uint32_t msr,
 		 bool is_write, uint64_t *val);
@@ -52,11 +60,14 @@ bool irqchip_msr(struct irqchip *ic, unsigned vcpu, uint32_t msr,
  * now if RFLAGS.IF allowed it (LAPIC IRR over PPR, or the PIC's output
  * through LINT0 in ExtINT mode), or -1. */
 int  irqchip_pending(struct irqchip *ic, unsigned vcpu);
-/* Take it (the INTA cycle): returns the vector and moves it to in-service. */
+/* Take it (the INTA cycle): returns the vector and moves it to in-service;
+ * -1 if nothing is pending any more (another vCPU took a PIC interrupt). */
 int  irqchip_ack(struct irqchip *ic, unsigned vcpu);
 bool irqchip_take_nmi(struct irqchip *ic, unsigned vcpu);
 /* INIT and SIPI for this vCPU: returns 0 none, 1 INIT (reset the vCPU to
- * wait-for-SIPI), 2 SIPI with *vector set (start at vector << 12). */
+ * wait-for-SIPI; the LAPIC has already done its INIT reset), 2 SIPI with
+ * *vector set (start at CS = vector << 8, IP 0).  A SIPI is only reported
+ * to a vCPU that took an INIT before it (as in KVM). */
 int  irqchip_take_init_sipi(struct irqchip *ic, unsigned vcpu, int *vector);
 
 /* Timers: advance every timer to `now` (raising what expired) and return
@@ -64,7 +75,12 @@ int  irqchip_take_init_sipi(struct irqchip *ic, unsigned vcpu, int *vector);
  * this regularly while running and before sleeping in HLT. */
 uint64_t irqchip_update(struct irqchip *ic, uint64_t now);
 
-/* The TSC: advertised rate and the guest TSC for host time `now`. */
+/* The TSC: advertised rate and the guest TSC of vCPU `vcpu` at host time
+ * `now` (RDTSC).  The TSC counts from 0 at creation and at reset; a write
+ * of IA32_TSC (MSR 0x10, claimed by irqchip_msr) sets it per vCPU.  The
+ * TSC-deadline timer compares against this value, so the CPU must take
+ * its RDTSC from here and advertise CPUID.1:ECX.TSC_DEADLINE (bit 24). */
 uint64_t irqchip_tsc_hz(struct irqchip *ic);
+uint64_t irqchip_tsc(struct irqchip *ic, unsigned vcpu, uint64_t now);
 
 #endif

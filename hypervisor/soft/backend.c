@@ -185,8 +185,9 @@ static uint64_t bus_tsc(void *opaque)
 {
 	struct soft_vcpu *s = opaque;
 
-	return (uint64_t)((unsigned __int128)hv_now_ns() *
-			  irqchip_tsc_hz(s->ic) / 1000000000u);
+	/* The irqchip keeps each vCPU's TSC: the TSC-deadline timer
+	 * compares against the same count. */
+	return irqchip_tsc(s->ic, s->id, hv_now_ns());
 }
 
 static void bus_log(void *opaque, const char *msg)
