@@ -543,7 +543,9 @@ static unsigned run_apic_acks(unsigned cpu, uint64_t span, uint64_t step,
 
 	for (uint64_t t = 0; t < span; t += step) {
 		advance(step);
-		while ((v = irqchip_ack(ic, cpu)) >= 0) {
+		/* As a CPU does: an INTA cycle only while INTR is up. */
+		while (irqchip_pending(ic, cpu) >= 0 &&
+		       (v = irqchip_ack(ic, cpu)) >= 0) {
 			if (v == vec)
 				n++;
 			apic_write(cpu, 0xb0, 0);
