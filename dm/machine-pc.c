@@ -128,15 +128,72 @@ static int machine_bios(void)
  * COM ports: one per -serial, in order; without any, COM1 exists with
  * nothing attached (on the terminal with -nographic), as in QEMU.
  */
+static const uint16_t com_base[DM_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+static const unsigned com_gsi[DM_MAX_SERIAL] = { 4, 3, 4, 3 };
+static unsigned com_used;       /* COM ports taken by -serial */
+
+static bool has_isa_serial_device(void)
+{
+	for (unsigned i = 0; i < dm_cfg.ndevices; i++)
+		if (!strncmp(dm_cfg.devices[i], "isa-serial", 10) &&
+		    (!dm_cfg.devices[i][10] || dm_cfg.devices[i][10] == ','))
+			return true;
+	return false;
+}
+
+/* -device isa-serial,chardev=ID[,iobase=N][,irq=N]: the next free COM
+ * port unless placed explicitly. */
+static int machine_isa_serial(const char *spec)
+{
+	char *id = opt_get(spec, "chardev");
+	char *iobase = opt_get(spec, "iobase"), *irq = opt_get(spec, "irq");
+	unsigned long base = com_used < DM_MAX_SERIAL ? com_base[com_used] : 0;
+	unsigned long gsi = com_used < DM_MAX_SERIAL ? com_gsi[com_used] : 0;
+	struct chardev *chr = NULL;
+	int ret = -1;
+
+	if (iobase)
+		base = strtoul(iobase, NULL, 0);
+	if (irq)
+		gsi = strtoul(irq, NULL, 0);
+	if (!base || base > 0xfff8 || gsi > 15) {
+		dm_log(DM_LOG_ERR, "-device %s: give iobase= (up to 0xfff8) and "
+		       "irq= (0-15), or use at most %d COM ports", spec,
+		       DM_MAX_SERIAL);
+		goto out;
+	}
+	if (id) {
+		char *ref = g_strdup_printf("chardev:%s", id);
+
+		chr = chardev_open(ref, id);
+		g_free(ref);
+		if (!chr)
+			goto out;
+	}
+	if (serial_init((uint16_t)base, (unsigned)gsi, chr) < 0) {
+		dm_log(DM_LOG_ERR, "-device %s: I/O ports %#lx-%#lx are taken",
+		       spec, base, base + 7);
+		goto out;
+	}
+	com_used++;
+	ret = 0;
+out:
+	g_free(id);
+	g_free(iobase);
+	g_free(irq);
+	return ret;
+}
+
 static int machine_serial(void)
 {
-	static const uint16_t base[DM_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
-	static const unsigned gsi[DM_MAX_SERIAL] = { 4, 3, 4, 3 };
+	const uint16_t *base = com_base;
+	const unsigned *gsi = com_gsi;
 	const char *specs[DM_MAX_SERIAL];
 	unsigned n = dm_cfg.nserial;
 
 	memcpy(specs, dm_cfg.serial, sizeof(specs));
-	if (n == 0 && !dm_cfg.nodefaults) {
+	/* A -device isa-serial replaces the default COM1, as in QEMU. */
+	if (n == 0 && !dm_cfg.nodefaults && !has_isa_serial_device()) {
 		specs[0] = dm_cfg.nographic ? "mon:stdio" : "null";
 		n = 1;
 	}
@@ -151,6 +208,7 @@ static int machine_serial(void)
 		if (!chr || serial_init(base[i], gsi[i], chr) < 0)
 			return -1;
 	}
+	com_used = n;
 	return 0;
 }
 
@@ -216,7 +274,10 @@ static int machine_devices(void)
 		const char *spec = dm_cfg.devices[i];
 		size_t len = strcspn(spec, ",");
 
-		if (len == 11 && !strncmp(spec, "hvm-testdev", 11)) {
+		if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
+			if (machine_isa_serial(spec) < 0)
+				return -1;
+		} else if (len == 11 && !strncmp(spec, "hvm-testdev", 11)) {
 			if (testdev_init() < 0)
 				return -1;
 		} else if (len == 15 && !strncmp(spec, "hvm-pci-testdev", 15)) {

@@ -146,6 +146,29 @@ static void chardev_ids(const char *dir)
 			   !strcmp(text, "id"), "listed %d, file '%s'", listed,
 			   text ? text : "");
 	}
+	/* -device isa-serial: the next free COM port (COM2 here). */
+	g_free(args);
+	g_free(text);
+	text = NULL;
+	remove(out);
+	args = g_strdup_printf("-serial null -chardev file,id=c2,path=%s "
+			       "-device isa-serial,chardev=c2", out);
+	q = qts_start(args);
+	if (!q) {
+		test_fail("chardev/isa-serial-device", "qemu-dm did not start");
+	} else {
+		qts_outb(q, COM2 + 3, 0x03);
+		qts_outb(q, COM2, '2');
+		qts_quit(q);
+		test_check("chardev/isa-serial-device",
+			   g_file_get_contents(out, &text, NULL, NULL) &&
+			   !strcmp(text, "2"), "file '%s'", text ? text : "");
+	}
+	q = qts_start("-serial null -device isa-serial,iobase=0x3f8,irq=4");
+	test_check("chardev/isa-serial-port-conflict-refused", q == NULL,
+		   "qemu-dm started");
+	if (q)
+		qts_quit(q);
 	q = qts_start("-serial chardev:nope");
 	test_check("chardev/serial-chardev-unknown-id-refused", q == NULL,
 		   "qemu-dm started");
