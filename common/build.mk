@@ -1,1 +1,1 @@
-COMMON_OBJS += common/hvctl-client.o
+COMMON_OBJS += common/hvctl-client.o common/unix-socket.o

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/unix-socket.h"
 #include "hvm/hvctl-client.h"
 
 #define EVQ_MAX 64
@@ -46,24 +47,18 @@ const char *hvctl_socket_dir(void)
 
 int hvctl_connect(struct hvctl_conn **out, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char def[PATH_MAX];
 	struct hvctl_conn *c;
 	int fd;
 
-	if (path)
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	else
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
-			 hvctl_socket_dir(), HVCTL_SOCKET_NAME);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
+	if (!path) {
+		snprintf(def, sizeof(def), "%s/%s", hvctl_socket_dir(),
+			 HVCTL_SOCKET_NAME);
+		path = def;
 	}
+	fd = unix_connect(path, SOCK_SEQPACKET);
+	if (fd < 0)
+		return fd;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -91,43 +86,14 @@ int hvctl_fd(struct hvctl_conn *c)
 static int hvctl_recv(struct hvctl_conn *c, uint8_t *buf, size_t *len,
 		      int *fds, unsigned *nfds, unsigned max_fds)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * HVCTL_MAX_FDS)];
-	} cbuf;
-	struct iovec iov = { buf, HVCTL_MAX_MSG };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
-	};
-	ssize_t n;
+	ssize_t n = unix_recv_fds(c->fd, buf, HVCTL_MAX_MSG, fds, nfds,
+				  max_fds, 0, NULL);
 
-	do {
-		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	if (n == 0)
 		return -EPIPE;
 	*len = (size_t)n;
-	if (nfds)
-		*nfds = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
-	     cm = CMSG_NXTHDR(&mh, cm)) {
-		unsigned k;
-		int *p;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		p = (int *)CMSG_DATA(cm);
-		for (unsigned i = 0; i < k; i++) {
-			if (fds && nfds && *nfds < max_fds)
-				fds[(*nfds)++] = p[i];
-			else
-				close(p[i]);
-		}
-	}
 	if (*len < sizeof(struct hvctl_hdr))
 		return -EPROTO;
 	return 0;
@@ -157,35 +123,18 @@ int hvctl_call(struct hvctl_conn *c, uint16_t type, const void *body,
 		.magic = HVCTL_MAGIC, .version = HVCTL_VERSION, .type = type,
 		.len = len, .seq = ++c->seq,
 	};
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * HVCTL_MAX_FDS)];
-	} cbuf;
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	unsigned max_rfds = nrfds ? *nrfds : 0;
 	ssize_t n;
 	int ret;
 
 	if (len > HVCTL_MAX_MSG - sizeof(h) || nfds > HVCTL_MAX_FDS)
 		return -EMSGSIZE;
-	if (nfds) {
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	do {
-		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
+	n = unix_send_fds(c->fd, iov, len ? 2 : 1, fds, nfds, 0);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	for (;;) {
-		size_t got;
+		size_t got = 0;
 		struct hvctl_hdr rh;
 
 		if (nrfds)
@@ -219,7 +168,7 @@ int hvctl_next_event(struct hvctl_conn *c, struct hvctl_event *ev, bool wait)
 	for (;;) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		struct hvctl_hdr rh;
-		size_t got;
+		size_t got = 0;
 		int ret;
 
 		if (c->evq_len) {

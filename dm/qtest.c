@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/unix-socket.h"
 #include "dm/dm-internal.h"
 
 #define QTEST_MAX_LINE (1u << 20)
@@ -455,27 +456,6 @@ static gboolean qt_readable(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Connect to a UNIX socket the test created (QEMU's "unix:PATH"). */
-static int qt_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 int qtest_init(const char *spec, const char *log)
 {
 	qt_start_ns = (uint64_t)g_get_monotonic_time() * 1000;
@@ -499,7 +479,7 @@ int qtest_init(const char *spec, const char *log)
 
 		if (comma)
 			*comma = '\0';   /* options such as ",nowait" */
-		fd = qt_connect(path);
+		fd = unix_connect(path, SOCK_STREAM);
 		if (fd < 0) {
 			dm_log(DM_LOG_ERR, "-qtest %s: cannot connect: %s",
 			       spec, strerror(-fd));

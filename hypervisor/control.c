@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/unix-socket.h"
 #include "hypervisor/control.h"
 #include "hypervisor/hvmd.h"
 
@@ -60,25 +61,12 @@ static int send_msg(int fd, uint16_t type, uint32_t seq, uint32_t flags,
 		.magic = HVCTL_MAGIC, .version = HVCTL_VERSION, .type = type,
 		.len = len, .seq = seq, .flags = flags, .status = status,
 	};
-	union {
-		struct cmsghdr c;
-		char b[CMSG_SPACE(sizeof(int) * HVCTL_MAX_FDS)];
-	} cbuf;
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 
-	if (nfds) {
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
 	/* Never block on a client that does not read: drop instead. */
-	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+	ssize_t n = unix_send_fds(fd, iov, len ? 2 : 1, fds, nfds, MSG_DONTWAIT);
+
+	return n < 0 ? (int)n : 0;
 }
 
 static void reply(struct client *c, uint32_t seq, int32_t status,
@@ -425,43 +413,21 @@ static gboolean client_readable(gint fd, GIOCondition cond, gpointer p)
 {
 	struct client *c = p;
 	uint8_t msg[HVCTL_MAX_MSG + 1];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * HVCTL_MAX_FDS)];
-	} cbuf;
-	struct iovec iov = { msg, sizeof(msg) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b),
-	};
 	int fds[HVCTL_MAX_FDS];
 	unsigned nfds = 0;
+	int truncated = 0;
 	ssize_t n;
 
 	(void)cond;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = unix_recv_fds(fd, msg, sizeof(msg), fds, &nfds, HVCTL_MAX_FDS,
+			  MSG_DONTWAIT, &truncated);
+	if (n == -EAGAIN || n == -EINTR)
 		return G_SOURCE_CONTINUE;
 	if (n <= 0) {
 		client_free(c);
 		return G_SOURCE_REMOVE;
 	}
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
-	     cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) /
-					sizeof(int));
-		int *pf = (int *)CMSG_DATA(cm);
-
-		for (unsigned i = 0; i < k; i++) {
-			if (nfds < HVCTL_MAX_FDS)
-				fds[nfds++] = pf[i];
-			else
-				close(pf[i]);
-		}
-	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	if (truncated ||
 	    (size_t)n > HVCTL_MAX_MSG) {
 		struct hvctl_hdr h = { 0 };
 
