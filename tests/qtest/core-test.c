@@ -152,6 +152,29 @@ static void test_fw_cfg(struct qts *q)
 	}
 	test_check("fw_cfg/file-dir-has-e820", e820, "%u files, no etc/e820",
 		   count);
+
+	/* The DMA interface: a big-endian descriptor in guest memory, its
+	 * address written to 0x514 (high half) and 0x518 (low half). */
+	uint8_t d[16] = { 0, 0, 0, 0x0a,        /* key 0, SELECT | READ */
+			  0, 0, 0, 4,            /* length */
+			  0, 0, 0, 0, 0, 0, 0x40, 0x00 };   /* address 0x4000 */
+	char got[5] = { 0 };
+	qts_memwrite(q, 0x3000, d, sizeof(d));
+	qts_outl(q, 0x514, 0);
+	qts_outl(q, 0x518, __builtin_bswap32(0x3000));
+	qts_memread(q, 0x4000, got, 4);
+	test_check("fw_cfg/dma-read", !strcmp(got, "QEMU") &&
+		   qts_readl(q, 0x3000) == 0, "got '%s', control %#x", got,
+		   qts_readl(q, 0x3000));
+	/* A destination outside RAM: the error bit, nothing written. */
+	d[3] = 0x0a;
+	d[8] = 0x10;                                /* 0x1000_0000_0000_4000 */
+	qts_memwrite(q, 0x3000, d, sizeof(d));
+	qts_outl(q, 0x514, 0);
+	qts_outl(q, 0x518, __builtin_bswap32(0x3000));
+	test_check("fw_cfg/dma-bad-address-error",
+		   qts_readl(q, 0x3000) & __builtin_bswap32(1), "control %#x",
+		   qts_readl(q, 0x3000));
 }
 
 static void test_bad_input(struct qts *q)
