@@ -42,6 +42,8 @@ struct soft_vcpu {
 	pthread_cond_t wake;
 	bool wake_pending;
 	FILE *branch_log;
+	uint64_t icount;        /* guest instructions executed */
+	uint64_t started_ns;
 };
 
 static struct soft_vcpu *sv_of(struct domain *d, unsigned id)
@@ -262,6 +264,7 @@ static int soft_vcpu_init(struct vcpu *v)
 	};
 	s->cpu.bus = &s->bus;
 	s->cpu.cpu_id = s->id;
+	s->started_ns = hv_now_ns();
 	/* Debugging aid: HVMD_SOFT_BRANCH_LOG=FILE records every taken
 	 * branch of vCPU 0 (from, to). */
 	if (s->id == 0 && getenv("HVMD_SOFT_BRANCH_LOG"))
@@ -276,6 +279,13 @@ static void soft_vcpu_fini(struct vcpu *v)
 
 	if (!s)
 		return;
+	/* HVMD_SOFT_STATS=1: how much this vCPU ran (make bench reads it). */
+	if (getenv("HVMD_SOFT_STATS")) {
+		double secs = (double)(hv_now_ns() - s->started_ns) / 1e9;
+
+		fprintf(stderr, "hvmd: soft vCPU %u: %llu instructions in %.3f s\n",
+			s->id, (unsigned long long)s->icount, secs);
+	}
 	if (s->branch_log) {
 		fprintf(s->branch_log, "end: cs %04x rip %llx cr0 %llx efer %llx "
 			"flags %llx halted %d\n", s->cpu.seg[S_CS].sel,
@@ -371,7 +381,10 @@ static int soft_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 			continue;
 		}
 		/* One batch under one setjmp; it stops early at HLT. */
-		enum x86_exit e = x86_run(c, BATCH, NULL);
+		unsigned done = 0;
+		enum x86_exit e = x86_run(c, BATCH, &done);
+
+		s->icount += done;
 
 		if (e == X86_EXIT_SHUTDOWN) {
 			ex->reason = VCPU_EXIT_SHUTDOWN;
