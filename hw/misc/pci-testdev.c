@@ -2,7 +2,8 @@
  * hvm-pci-testdev (1b36:0005, QEMU's PCI test device ID): a PCI function
  * for tests of the PCI core.  BAR0: 16 bytes of I/O, BAR1: a 4 KiB
  * memory BAR, both scratch registers (any width); writing 1 to byte 0 of
- * BAR0 raises INTA, 0 lowers it.  An expansion ROM of 5000 bytes (so an
+ * BAR0 raises INTA, 0 lowers it.  BAR2/3: a 64-bit memory BAR onto the
+ * same 4 KiB as BAR1.  An expansion ROM of 5000 bytes (so an
  * 8 KiB ROM BAR) starting 55 aa with a byte pattern, and two
  * vendor-specific capabilities (0x40 and 0x50, 8 bytes, a writable
  * scratch dword at +4) exercise the ROM BAR and the capability list.
@@ -112,6 +113,7 @@ int pci_testdev_init(unsigned slot)
 	if (!p->dev ||
 	    pci_bar_init(p->dev, 0, IO_SPACE_PIO, 16, false, &ptd_io_ops, p) ||
 	    pci_bar_init(p->dev, 1, IO_SPACE_MMIO, 4096, false, &ptd_mem_ops, p) ||
+	    pci_bar_init(p->dev, 2, IO_SPACE_MMIO, 4096, true, &ptd_mem_ops, p) ||
 	    ptd_rom_caps(p->dev))
 		return -1;
 	return 0;

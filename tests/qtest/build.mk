@@ -5,6 +5,7 @@ QTEST_PROGS += tests/qtest/core-test
 QTEST_PROGS += tests/qtest/linux-boot-test
 QTEST_PROGS += tests/qtest/serial-test
 QTEST_PROGS += tests/qtest/pci-test
+QTEST_PROGS += tests/qtest/pci-fuzz-test
 QTEST_PROGS += tests/qtest/rtc-test
 QTEST_PROGS += tests/qtest/acpi-test
 QTEST_PROGS += tests/qtest/acpi-loader-test

@@ -68,6 +68,28 @@ int main(void)
 		   qts_readl(q, 0xe1000010) == 0xcafef00d &&
 		   qts_inl(q, 0xc004) == 0xffffffff &&
 		   qts_readl(q, 0xe0000010) == 0xffffffff, "regions did not move");
+	/* The 64-bit BAR: both halves size, the region goes above 4 GiB,
+	 * a move of the high half alone follows. */
+	qts_pci_write(q, TD, 0x18, 0xffffffff, 4);
+	qts_pci_write(q, TD, 0x1c, 0xffffffff, 4);
+	test_check("pci/mem64-bar-size", qts_pci_read(q, TD, 0x18, 4) ==
+		   0xfffff004 && qts_pci_read(q, TD, 0x1c, 4) == 0xffffffff,
+		   "BAR2/3 read %#x %#x", qts_pci_read(q, TD, 0x18, 4),
+		   qts_pci_read(q, TD, 0x1c, 4));
+	qts_pci_write(q, TD, 0x18, 0x00002000, 4);
+	qts_pci_write(q, TD, 0x1c, 0x8, 4);
+	test_check("pci/mem64-bar-above-4g",
+		   qts_readl(q, 0x800002010ull) == 0xcafef00d,
+		   "nothing at 0x800002010");
+	qts_pci_write(q, TD, 0x1c, 0x9, 4);
+	test_check("pci/mem64-bar-move-high", qts_readl(q, 0x900002010ull) ==
+		   0xcafef00d && qts_readl(q, 0x800002010ull) == 0xffffffff,
+		   "did not follow the high half");
+	qts_pci_write(q, TD, 0x1c, 0, 4);
+	qts_pci_write(q, TD, 0x18, 0, 4);
+	test_check("pci/mem64-bar-unmap", qts_readl(q, 0x900002010ull) ==
+		   0xffffffff, "still mapped");
+
 	qts_pci_write(q, TD, 0x04, 0x0000, 2);
 	test_check("pci/command-disables-decoding",
 		   qts_inl(q, 0xd004) == 0xffffffff, "still decoding");
