@@ -35,6 +35,7 @@ struct piix4_pm {
 	uint16_t sts, en, cnt;
 	uint8_t gpe_sts[2], gpe_en[2];
 	struct dm_timer *tmr;
+	uint64_t tmr_next;      /* clock time of the next bit-23 flip */
 	bool sci;
 };
 
@@ -57,9 +58,23 @@ static uint64_t pm_next_overflow(void)
 	return (uint64_t)((unsigned __int128)next * 1000000000u / PM_FREQ) + 1;
 }
 
+/* TMR_STS is set by every overflow whether or not TMR_EN is: note the
+ * ones that passed since we last looked (the timer only runs to deliver
+ * the SCI while TMR_EN is set). */
+static void pm_timer_catch_up(void)
+{
+	if (dm_clock_ns() >= pm.tmr_next) {
+		pm.sts |= STS_TMR;
+		pm.tmr_next = pm_next_overflow();
+	}
+}
+
 static void pm_update_sci(void)
 {
-	bool level = ((pm.sts & pm.en) &
+	bool level;
+
+	pm_timer_catch_up();
+	level = ((pm.sts & pm.en) &
 		      (STS_TMR | STS_PWRBTN | STS_RTC)) != 0 ||
 		     (pm.gpe_sts[0] & pm.gpe_en[0]) ||
 		     (pm.gpe_sts[1] & pm.gpe_en[1]);
@@ -69,7 +84,7 @@ static void pm_update_sci(void)
 		irq_set(9, level);
 	}
 	if (pm.en & STS_TMR)
-		dm_timer_mod(pm.tmr, pm_next_overflow());
+		dm_timer_mod(pm.tmr, pm.tmr_next);
 	else
 		dm_timer_del(pm.tmr);
 }
@@ -77,7 +92,6 @@ static void pm_update_sci(void)
 static void pm_timer_overflow(void *opaque)
 {
 	(void)opaque;
-	pm.sts |= STS_TMR;
 	pm_update_sci();
 }
 
@@ -85,6 +99,7 @@ static uint64_t pm_io_read(void *opaque, uint64_t off, unsigned size)
 {
 	(void)opaque;
 	(void)size;
+	pm_timer_catch_up();
 	switch (off) {
 	case 0: return pm.sts;
 	case 2: return pm.en;
@@ -99,6 +114,7 @@ static void pm_io_write(void *opaque, uint64_t off, uint64_t v,
 {
 	(void)opaque;
 	(void)size;
+	pm_timer_catch_up();
 	switch (off) {
 	case 0:
 		pm.sts &= (uint16_t)~v;
@@ -191,6 +207,7 @@ static void pm_reset(struct pci_dev *d)
 	 * SMI that never comes. */
 	c[0x5b] = 0x02;
 	pm.sts = pm.en = 0;
+	pm.tmr_next = pm_next_overflow();
 	/* No SMI handler to switch modes: the machine starts in ACPI mode
 	 * (the FADT's SMI_CMD is 0). */
 	pm.cnt = CNT_SCI_EN;

@@ -3,7 +3,7 @@
  * boot: the PM block appears only once PMBA (0x40) has an address and
  * PMREGMISC (0x80) bit 0 is set, and follows PMBA when it moves; the
  * timer's overflow (bit 23 flipping) sets TMR_STS and raises the SCI when
- * TMR_EN is set; status bits clear by writing 1; sleep types other than
+ * TMR_EN is set (and sets TMR_STS alone when it is not); status bits clear by writing 1; sleep types other than
  * S5 do not power off; a system reset unmaps the block again.
  */
 #include "tests/qtest/libqtest.h"
@@ -60,6 +60,11 @@ int main(void)
 	qts_outw(q, BASE2, 0x0001);
 	test_check("piix4-pm/sts-write-one-clears",
 		   !(qts_inw(q, BASE2) & 1) && !qts_get_irq(q, 9), "still set");
+	qts_outw(q, BASE2 + 2, 0);
+	qts_clock_step(q, 5000000000ull);       /* two overflows, masked */
+	test_check("piix4-pm/masked-overflow", (qts_inw(q, BASE2) & 1) &&
+		   !qts_get_irq(q, 9), "TMR_STS %#x, SCI %d with TMR_EN clear",
+		   qts_inw(q, BASE2) & 1, qts_get_irq(q, 9));
 	qts_outw(q, BASE2, 0xffff);
 	test_check("piix4-pm/sts-all-clear", qts_inw(q, BASE2) == 0,
 		   "PM1_STS %#x", qts_inw(q, BASE2));
