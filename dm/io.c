@@ -139,11 +139,19 @@ struct io_region *io_region_add(enum io_space space, uint64_t base,
 	g_strlcpy(r->name, name ? name : "?", sizeof(r->name));
 	if (io_insert(r) < 0) {
 		struct io_region *o = io_find(space, base);
+		/* A guest that places BARs on top of each other gets here
+		 * as often as it likes: say it a few times, not forever. */
+		static unsigned overlap_logs;
 
-		dm_log(DM_LOG_ERR, "%s: %s range %#llx+%#llx overlaps %s",
-		       r->name, space == IO_SPACE_PIO ? "port" : "MMIO",
-		       (unsigned long long)base, (unsigned long long)len,
-		       o ? o->name : "another region");
+		if (overlap_logs < 8) {
+			overlap_logs++;
+			dm_log(DM_LOG_ERR, "%s: %s range %#llx+%#llx overlaps %s%s",
+			       r->name, space == IO_SPACE_PIO ? "port" : "MMIO",
+			       (unsigned long long)base, (unsigned long long)len,
+			       o ? o->name : "another region",
+			       overlap_logs == 8 ? " (further overlaps not logged)"
+						 : "");
+		}
 		g_free(r);
 		return NULL;
 	}
