@@ -236,6 +236,7 @@ static void test_validation(pid_t hvmd)
 
 /* Run qemu-dm to completion; relays the guest's PASS/FAIL lines. */
 static char *last_out;         /* stdout of the last run */
+static int wait_status(pid_t pid, int ms);
 static int run_guest_args(const char *accel, const char *prog,
 			  const char *extra, char **err_out);
 
@@ -248,9 +249,16 @@ static int run_guest_accel(const char *accel, const char *prog,
 static int run_guest_args(const char *accel, const char *prog,
 			  const char *extra, char **err_out)
 {
-	char *argv[] = { "timeout", "120", "bin/qemu-dm", "-accel", (char *)accel,
-			 "-m", "64", "-bios", (char *)prog, "-device",
-			 "hvm-testdev", "-display", "none", (char *)extra, NULL };
+	/* extra: more options, separated by spaces */
+	char **more = g_strsplit(extra ? extra : "", " ", 8);
+	char *argv[24] = { "timeout", "120", "bin/qemu-dm", "-accel",
+			   (char *)accel, "-m", "64", "-bios", (char *)prog,
+			   "-device", "hvm-testdev", "-display", "none" };
+	int n = 13;
+
+	for (char **m = more; *m && n < 23; m++)
+		if (**m)
+			argv[n++] = *m;
 	char *out = NULL, *err = NULL;
 	int st = -1;
 	GError *e = NULL;
@@ -259,8 +267,10 @@ static int run_guest_args(const char *accel, const char *prog,
 			  &out, &err, &st, &e)) {
 		fprintf(stderr, "spawn: %s\n", e->message);
 		g_error_free(e);
+		g_strfreev(more);
 		return -1;
 	}
+	g_strfreev(more);
 	char **lines = g_strsplit(out, "\n", 0);
 
 	for (char **p = lines; *p; p++)
@@ -306,6 +316,81 @@ static void test_soft(void)
 		}
 		g_free(err);
 	}
+}
+
+/* An idle vCPU sleeps: the idle program waits in HLT for ten PIT
+ * interrupts over about half a second, with a second vCPU that is never
+ * started.  A separate hvmd with HVMD_SOFT_STATS reports how often each
+ * vCPU went to sleep; a handful per interrupt is right, thousands mean
+ * the vCPU spun on a core. */
+static void test_soft_idle(void)
+{
+	char *sdir = g_dir_make_tmp("hvmd-idle-XXXXXX", NULL);
+	char *log = g_build_filename(sdir, "stats.log", NULL);
+	char *ssock = g_build_filename(sdir, HVCTL_SOCKET_NAME, NULL);
+	const char *name = "soft/idle-vcpus-sleep";
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, STDERR_FILENO);
+		setenv("HVMD_SOFT_STATS", "1", 1);
+		execl("bin/hvmd", "hvmd", "--socket-dir", sdir, (char *)NULL);
+		_exit(127);
+	}
+	bool up = false;
+
+	for (int i = 0; i < 500 && !up; i++) {
+		struct hvctl_conn *c;
+
+		if (hvctl_connect(&c, ssock) == 0) {
+			hvctl_close(c);
+			up = true;
+		} else {
+			usleep(10000);
+		}
+	}
+	setenv("HVMD_DIR", sdir, 1);
+	char *err = NULL;
+	int st = up ? run_guest_args("soft", "tests/guest-progs/idle.bin",
+				    "-smp 2", &err) : -1;
+	setenv("HVMD_DIR", dir, 1);
+	kill(pid, SIGTERM);
+	wait_status(pid, 10000);
+
+	char *text = NULL;
+	unsigned long long sleeps[2] = { ~0ull, ~0ull };
+
+	g_file_get_contents(log, &text, NULL, NULL);
+	for (char *p = text; p && (p = strstr(p, "soft vCPU ")); p++) {
+		unsigned id;
+		unsigned long long n;
+		const char *q = strstr(p, "instructions in");
+
+		if (sscanf(p, "soft vCPU %u:", &id) == 1 && id < 2 && q &&
+		    sscanf(strchr(q, ',') ? strchr(q, ',') : "", ", %llu sleeps",
+			   &n) == 1)
+			sleeps[id] = n;
+	}
+	if (st == 1 && err && strstr(err, "no software CPU"))
+		test_skip(name, "this build has no software CPU backend");
+	else
+		test_check(name, st == 0 && strstr(last_out, "idle: 10 ticks") &&
+			   sleeps[0] <= 200 && sleeps[1] <= 200,
+			   "status %d, sleeps %lld and %lld (want <= 200 each)",
+			   st, (long long)sleeps[0], (long long)sleeps[1]);
+	g_free(err);
+	g_free(text);
+	unlink(log);
+	unlink(ssock);
+	char *lock = g_build_filename(sdir, "hvmd.lock", NULL);
+	unlink(lock);
+	g_free(lock);
+	rmdir(sdir);
+	g_free(log);
+	g_free(ssock);
+	g_free(sdir);
 }
 
 /* SeaBIOS on the software CPU: its banner and "No bootable device" on
@@ -477,6 +562,7 @@ int main(void)
 	}
 	test_validation(hvmd);
 	test_soft();
+	test_soft_idle();
 	test_seabios_soft();
 	if (kvm_usable())
 		test_kvm(&hvmd);

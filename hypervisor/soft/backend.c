@@ -43,6 +43,7 @@ struct soft_vcpu {
 	bool wake_pending;
 	FILE *branch_log;
 	uint64_t icount;        /* guest instructions executed */
+	uint64_t sleeps;        /* times it waited (HLT, wait-for-SIPI) */
 	uint64_t started_ns;
 };
 
@@ -256,7 +257,14 @@ static int soft_vcpu_init(struct vcpu *v)
 	s->ic = sd->ic;
 	s->id = hv_vcpu_id(v);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
+	/* sv_sleep's deadlines are CLOCK_MONOTONIC times; a condition
+	 * variable on the default (realtime) clock would see them as long
+	 * past and return at once, turning every HLT into a busy loop. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	s->bus = (struct x86_bus){
 		.opaque = s, .ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio,
 		.pio_string = bus_pio_string, .msr = bus_msr, .tsc = bus_tsc,
@@ -283,8 +291,9 @@ static void soft_vcpu_fini(struct vcpu *v)
 	if (getenv("HVMD_SOFT_STATS")) {
 		double secs = (double)(hv_now_ns() - s->started_ns) / 1e9;
 
-		fprintf(stderr, "hvmd: soft vCPU %u: %llu instructions in %.3f s\n",
-			s->id, (unsigned long long)s->icount, secs);
+		fprintf(stderr, "hvmd: soft vCPU %u: %llu instructions in %.3f s, "
+			"%llu sleeps\n", s->id, (unsigned long long)s->icount,
+			secs, (unsigned long long)s->sleeps);
 	}
 	if (s->branch_log) {
 		fprintf(s->branch_log, "end: cs %04x rip %llx cr0 %llx efer %llx "
@@ -319,6 +328,7 @@ static void sv_sleep(struct soft_vcpu *s, uint64_t until)
 
 	if (until <= now)
 		return;
+	s->sleeps++;
 	if (until - now > 100000000ull)
 		until = now + 100000000ull;     /* look around every 100 ms */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
