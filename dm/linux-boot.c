@@ -3,10 +3,12 @@
  * protocol's 32-bit entry (Documentation/arch/x86/boot.rst): we do what a
  * boot loader does after the real-mode part, so no BIOS code runs first.
  *
+ *   0x040e   the BIOS data area's EBDA segment (and 0x413, base memory)
  *   0x6000   a GDT with the flat __BOOT_CS (0x10) and __BOOT_DS (0x18)
  *   0x7000   the zero page (struct boot_params): the kernel's setup header,
  *            the e820 map, pointers to the command line and initrd
  *   0x20000  the command line
+ *   0x9fc00  the EBDA, holding a copy of the ACPI RSDP
  *   0x100000 the protected-mode kernel
  *   top of low RAM (below initrd_addr_max): the initrd
  *
@@ -28,6 +30,8 @@
 #define CMDLINE_ADDR  0x20000u
 #define CMDLINE_MAX   0x10000u
 #define KERNEL_ADDR   0x100000u
+#define EBDA_ADDR     0x9fc00u
+#define RSDP_LEN      36u      /* ACPI 2.0 RSDP */
 /* ACPI tables sit at the top of low RAM, reserved in the e820 map. */
 #define ACPI_AREA     0x20000u
 
@@ -76,6 +80,26 @@ static void wr64(uint8_t *p, size_t off, uint64_t v)
 void linux_boot_set_rsdp(uint64_t addr)
 {
 	rsdp_addr = addr;
+}
+
+/*
+ * Programs that do not read the zero page's acpi_rsdp_addr (Memtest86+,
+ * older kernels) find the RSDP as on a BIOS machine: by scanning the
+ * first KiB of the EBDA, whose segment the BIOS data area holds at 0x40e.
+ * The EBDA is the 1 KiB below 640 KiB that the e820 map reserves.
+ */
+static int linux_boot_ebda(uint64_t rsdp)
+{
+	uint8_t ebda[0x400] = { 1 };    /* byte 0: the EBDA's size in KiB */
+	uint16_t bda_ebda = EBDA_ADDR >> 4, bda_basemem = EBDA_ADDR >> 10;
+
+	if (rsdp && guest_mem_read(rsdp, ebda + 16, RSDP_LEN) < 0)
+		return -1;
+	if (guest_mem_write(EBDA_ADDR, ebda, sizeof(ebda)) < 0 ||
+	    guest_mem_write(0x40e, &bda_ebda, 2) < 0 ||
+	    guest_mem_write(0x413, &bda_basemem, 2) < 0)
+		return -1;
+	return 0;
 }
 
 static unsigned e820_add(uint8_t *zp, unsigned n, uint64_t addr,
@@ -170,11 +194,13 @@ static int linux_boot_load(void)
 	zp[BP_HEAP_END_PTR + 1] = 0xfe;
 	if (rsdp_addr && version >= 0x20e)
 		wr64(zp, BP_ACPI_RSDP, rsdp_addr);
+	if (linux_boot_ebda(acpi_at ? rsdp_addr : 0) < 0)
+		return -1;
 
 	/* The memory map: conventional memory, the BIOS area reserved as on
 	 * every PC, then RAM from 1 MiB, then above 4 GiB. */
-	n = e820_add(zp, n, 0, 0x9fc00, 1);
-	n = e820_add(zp, n, 0x9fc00, 0x400, 2);
+	n = e820_add(zp, n, 0, EBDA_ADDR, 1);
+	n = e820_add(zp, n, EBDA_ADDR, 0x400, 2);
 	n = e820_add(zp, n, 0xf0000, 0x10000, 2);
 	n = e820_add(zp, n, 0x100000, low - 0x100000, 1);
 	if (acpi_at)

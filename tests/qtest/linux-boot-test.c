@@ -86,6 +86,24 @@ int main(void)
 	test_check("linux-boot/gdt-boot-cs",
 		   qts_readq(q, 0x6000 + 0x10) == 0x00cf9b000000ffffull,
 		   "no flat code descriptor at 0x10");
+	/* The RSDP as a BIOS leaves it (Memtest86+ scans for it): in the
+	 * first KiB of the EBDA named by the BDA, checksummed, and the same
+	 * table the zero page points at. */
+	uint32_t ebda = (uint32_t)qts_readw(q, 0x40e) << 4;
+	uint64_t zp_rsdp = qts_readq(q, 0x7000 + 0x070);
+	bool found = false;
+	for (uint32_t a = ebda; ebda && a < ebda + 0x400 && !found; a += 16) {
+		uint8_t r[20], sum = 0;
+
+		qts_memread(q, a, r, sizeof(r));
+		for (unsigned i = 0; i < sizeof(r); i++)
+			sum = (uint8_t)(sum + r[i]);
+		if (!memcmp(r, "RSD PTR ", 8) && !sum)
+			found = qts_readl(q, a + 16) == qts_readl(q, zp_rsdp + 16);
+	}
+	test_check("linux-boot/rsdp-in-ebda", found && ebda < 0xa0000,
+		   "EBDA %#x: no RSDP matching the zero page's %#llx", ebda,
+		   (unsigned long long)zp_rsdp);
 	qts_quit(q);
 
 	snprintf(cmd, sizeof(cmd), "bin/qemu-dm -qtest stdio -kernel %s "
