@@ -318,6 +318,25 @@ static void test_soft(void)
 	}
 }
 
+/* Nothing runs after power-off: the program writes 'x' to the console
+ * right after the power-off access; none may come out. */
+static void test_stops_at_poweroff(const char *accel)
+{
+	char name[64];
+	char *err = NULL;
+	int st = run_guest_args(accel, "tests/guest-progs/afteroff.bin", NULL,
+				&err);
+
+	snprintf(name, sizeof(name), "%s/nothing-runs-after-power-off", accel);
+	if (st == 1 && err && strstr(err, "no software CPU"))
+		test_skip(name, "this build has no software CPU backend");
+	else
+		test_check(name, st == 0 && last_out && !strchr(last_out, 'x'),
+			   "status %d, console '%.40s'", st,
+			   last_out ? last_out : "");
+	g_free(err);
+}
+
 /* An idle vCPU sleeps: the idle program waits in HLT for ten PIT
  * interrupts over about half a second, with a second vCPU that is never
  * started.  A separate hvmd with HVMD_SOFT_STATS reports how often each
@@ -498,6 +517,7 @@ static void test_kvm(pid_t *hvmd)
 	g_free(err);
 	n = wait_domains(0, 5000);
 	test_check("kvm/no-domain-left-after-exit", n == 0, "%d domains", n);
+	test_stops_at_poweroff("kvm");
 
 	/* A triple fault resets the machine; -no-reboot exits instead. */
 	st = run_guest("tests/guest-progs/triple.bin", NULL);
@@ -562,6 +582,7 @@ int main(void)
 	}
 	test_validation(hvmd);
 	test_soft();
+	test_stops_at_poweroff("soft");
 	test_soft_idle();
 	test_seabios_soft();
 	if (kvm_usable())

@@ -83,10 +83,18 @@ static uint8_t *bus_ram(void *opaque, uint64_t gpa, uint64_t *avail, bool *ro)
 	return p;
 }
 
-static int io_result(int ret)
+static int io_result(struct soft_vcpu *s, int ret)
 {
 	/* -EINTR: the domain is going away; abandon the instruction. */
-	return ret == -EINTR ? 1 : 0;
+	if (ret == -EINTR)
+		return 1;
+	/* The device model may have paused the domain while it handled the
+	 * access (power-off, reset, stop): the access is done, but nothing
+	 * after it may run, as on hardware (and on KVM, whose kick makes the
+	 * next KVM_RUN return at once). */
+	if (atomic_load(&s->kicked))
+		s->cpu.end_batch = true;
+	return 0;
 }
 
 static int bus_mmio(void *opaque, uint64_t gpa, unsigned size, bool write,
@@ -116,7 +124,7 @@ static int bus_mmio(void *opaque, uint64_t gpa, unsigned size, bool write,
 	ret = hv_vcpu_io(s->v, &io);
 	if (ret == 0 && !write)
 		*val = io.data;
-	return io_result(ret);
+	return io_result(s, ret);
 }
 
 static int bus_pio(void *opaque, uint16_t port, unsigned size, bool write,
@@ -138,7 +146,7 @@ static int bus_pio(void *opaque, uint16_t port, unsigned size, bool write,
 	ret = hv_vcpu_io(s->v, &io);
 	if (ret == 0 && !write)
 		*val = io.data;
-	return io_result(ret);
+	return io_result(s, ret);
 }
 
 static int bus_pio_string(void *opaque, uint16_t port, unsigned size,
@@ -174,7 +182,7 @@ static int bus_pio_string(void *opaque, uint16_t port, unsigned size,
 		}
 		return 0;
 	}
-	return io_result(hv_vcpu_io(s->v, &io));
+	return io_result(s, hv_vcpu_io(s->v, &io));
 }
 
 static bool bus_msr(void *opaque, uint32_t msr, bool write, uint64_t *val)

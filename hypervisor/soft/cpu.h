@@ -203,6 +203,11 @@ struct x86 {
 	int fault_vector_prev;  /* exception being delivered when it was */
 	unsigned fault_depth;   /* nesting for #DF / triple fault */
 	bool io_abort;
+	/* Set by a bus callback whose access completed but which wants the
+	 * caller to regain control right after this instruction (the
+	 * domain is pausing: a guest that wrote "power off" must not run
+	 * on). */
+	bool end_batch;
 	uint64_t saved_sp;      /* RSP before the current instruction */
 	/* The code page in host memory, kept across instructions while the
 	 * TLB generation and the privilege level it was looked up with hold
@@ -224,6 +229,8 @@ enum x86_exit {
 	X86_EXIT_SHUTDOWN,      /* triple fault */
 	X86_EXIT_IO_ABORT,      /* an I/O callback asked to stop; re-run */
 	X86_EXIT_EXCEPTION,     /* bus->exception claimed an exception */
+	X86_EXIT_STOP,          /* an I/O callback set end_batch: the
+				 * instruction completed, look around now */
 };
 
 /* Power-on state (the BSP at f000:fff0; APs too: the caller keeps them

@@ -1606,6 +1606,10 @@ static inline enum x86_exit step_end(struct x86 *c, const struct insn *i)
 	}
 	if (c->shadow && c->rip != c->shadow_rip)
 		c->shadow = false;
+	if (__builtin_expect(c->end_batch, 0)) {
+		c->end_batch = false;
+		return c->halted ? X86_EXIT_HLT : X86_EXIT_STOP;
+	}
 	return c->halted ? X86_EXIT_HLT : X86_EXIT_NONE;
 }
 
