@@ -53,7 +53,8 @@ void reg_set(struct x86 *c, const struct insn *i, unsigned r, unsigned size,
 
 /* ---- fetch ---- */
 
-static uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
+/* The next size bytes of the instruction, little-endian. */
+static uint64_t fetch_raw(struct x86 *c, struct insn *i, unsigned size)
 {
 	uint64_t v = 0;
 
@@ -78,82 +79,122 @@ static uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
 	return v;
 }
 
+static _Noreturn void decode_mismatch(struct x86 *c, struct insn *i);
+
+static uint64_t fetch_record(struct x86 *c, struct insn *i, unsigned size)
+{
+	uint64_t v = fetch_raw(c, i, size);
+
+	if (i->nimm < INSN_MAX_IMM) {
+		i->imm_size[i->nimm] = (uint8_t)size;
+		i->imm[i->nimm++] = v;
+	} else {
+		i->nocache = true;
+	}
+	return v;
+}
+
+/* Bytes the instruction's code asks for after the prefixes, opcode and
+ * ModRM/SIB/displacement (immediates, offsets): logged for the decode
+ * cache, replayed from it on a hit. */
+static inline uint64_t fetch(struct x86 *c, struct insn *i, unsigned size)
+{
+	if (!i->replay)
+		return fetch_record(c, i, size);
+	if (i->imm_pos < i->nimm && i->imm_size[i->imm_pos] == size)
+		return i->imm[i->imm_pos++];
+	decode_mismatch(c, i);
+}
+
 /* ---- decode ---- */
+
+/* The 16-bit forms as base + index + displacement (scale 0). */
+static const int8_t modrm16_base[8] = {
+	R_BX, R_BX, R_BP, R_BP, R_SI, R_DI, R_BP, R_BX };
+static const int8_t modrm16_index[8] = {
+	R_SI, R_DI, R_SI, R_DI, -1, -1, -1, -1 };
 
 static void decode_modrm16(struct x86 *c, struct insn *i)
 {
-	uint64_t ea = 0;
-	int seg = S_DS;
+	int32_t disp = 0;
 
-	switch (i->rm) {
-	case 0: ea = c->r[R_BX] + c->r[R_SI]; break;
-	case 1: ea = c->r[R_BX] + c->r[R_DI]; break;
-	case 2: ea = c->r[R_BP] + c->r[R_SI]; seg = S_SS; break;
-	case 3: ea = c->r[R_BP] + c->r[R_DI]; seg = S_SS; break;
-	case 4: ea = c->r[R_SI]; break;
-	case 5: ea = c->r[R_DI]; break;
-	case 6:
-		if (i->mod == 0) {
-			ea = fetch(c, i, 2);
-		} else {
-			ea = c->r[R_BP];
-			seg = S_SS;
-		}
-		break;
-	case 7: ea = c->r[R_BX]; break;
+	i->ea_base = modrm16_base[i->rm];
+	i->ea_index = modrm16_index[i->rm];
+	i->ea_seg = i->ea_base == R_BP ? S_SS : S_DS;
+	if (i->rm == 6 && i->mod == 0) {
+		disp = (int32_t)fetch_raw(c, i, 2);
+		i->ea_base = -1;
+		i->ea_seg = S_DS;
 	}
 	if (i->mod == 1)
-		ea += sext(fetch(c, i, 1), 1);
+		disp = (int8_t)fetch_raw(c, i, 1);
 	else if (i->mod == 2)
-		ea += fetch(c, i, 2);
-	i->ea = ea & 0xffff;
-	i->ea_seg = seg;
+		disp = (int32_t)fetch_raw(c, i, 2);
+	i->ea_disp = disp;
 }
 
 static void decode_modrm32(struct x86 *c, struct insn *i)
 {
-	uint64_t ea = 0;
-	int seg = S_DS;
+	int32_t disp = 0;
 	unsigned rm = i->rm_raw;
 
+	i->ea_base = i->ea_index = -1;
+	i->ea_seg = S_DS;
 	if (rm == 4) {
-		uint8_t sib = (uint8_t)fetch(c, i, 1);
-		unsigned scale = sib >> 6;
+		uint8_t sib = (uint8_t)fetch_raw(c, i, 1);
 		unsigned index = ((sib >> 3) & 7) | (i->rex & 2 ? 8 : 0);
 		unsigned base = (sib & 7) | (i->rex & 1 ? 8 : 0);
 
+		i->ea_scale = sib >> 6;
 		if ((sib & 7) == 5 && i->mod == 0) {
-			ea = sext(fetch(c, i, 4), 4);
+			disp = (int32_t)fetch_raw(c, i, 4);
 		} else {
-			ea = c->r[base];
+			i->ea_base = (int8_t)base;
 			if ((base & 7) == R_SP || (base & 7) == R_BP)
-				seg = S_SS;
+				i->ea_seg = S_SS;
 		}
 		if (index != 4)
-			ea += c->r[index] << scale;
+			i->ea_index = (int8_t)index;
 	} else if (rm == 5 && i->mod == 0) {
-		ea = sext(fetch(c, i, 4), 4);
+		disp = (int32_t)fetch_raw(c, i, 4);
 		if (i->mode64)
 			i->riprel = true;
 	} else {
-		unsigned base = rm | (i->rex & 1 ? 8 : 0);
-
-		ea = c->r[base];
+		i->ea_base = (int8_t)(rm | (i->rex & 1 ? 8 : 0));
 		if (rm == R_BP)
-			seg = S_SS;
+			i->ea_seg = S_SS;
 	}
 	if (i->mod == 1)
-		ea += sext(fetch(c, i, 1), 1);
+		disp = (int8_t)fetch_raw(c, i, 1);
 	else if (i->mod == 2)
-		ea += sext(fetch(c, i, 4), 4);
+		disp = (int32_t)fetch_raw(c, i, 4);
+	i->ea_disp = disp;
+}
+
+/* The effective address from the decoded form and today's registers. */
+static inline void modrm_ea(struct x86 *c, struct insn *i)
+{
+	uint64_t ea = (uint64_t)(int64_t)i->ea_disp;
+
+	if (i->ea_base >= 0)
+		ea += c->r[i->ea_base];
+	if (i->ea_index >= 0)
+		ea += c->r[i->ea_index] << i->ea_scale;
+	if (i->asize == 2)
+		ea &= 0xffff;
 	i->ea = ea;
-	i->ea_seg = seg;
 }
 
 void decode_modrm(struct x86 *c, struct insn *i)
 {
-	uint8_t m = (uint8_t)fetch(c, i, 1);
+	uint8_t m;
 
+	if (i->replay) {
+		if (i->mem)
+			modrm_ea(c, i);
+		return;
+	}
+	m = (uint8_t)fetch_raw(c, i, 1);
 	i->has_modrm = true;
 	i->mod = m >> 6;
 	i->reg = ((m >> 3) & 7) | (i->rex & 4 ? 8 : 0);
@@ -168,6 +209,7 @@ void decode_modrm(struct x86 *c, struct insn *i)
 		decode_modrm32(c, i);
 	if (i->seg != S_NONE)
 		i->ea_seg = i->seg;
+	modrm_ea(c, i);
 }
 
 /* Called once all immediates are fetched: RIP-relative needs the end. */
@@ -1435,15 +1477,15 @@ void exec_group5(struct x86 *c, struct insn *i)
 
 /* ---- the instruction loop ---- */
 
-static void decode_prefixes(struct x86 *c, struct insn *i)
+static void decode_prefixes(struct x86 *c, struct insn *i, bool mode64,
+			    bool def32)
 {
-	bool def32 = (c->seg[S_CS].attr & SEG_DB) && x86_pe(c) && !x86_v86(c);
 	bool osz = false, asz = false;
 
-	i->mode64 = x86_code64(c);
+	i->mode64 = mode64;
 	i->seg = S_NONE;
 	for (;;) {
-		uint8_t b = (uint8_t)fetch(c, i, 1);
+		uint8_t b = (uint8_t)fetch_raw(c, i, 1);
 
 		switch (b) {
 		case 0x26: i->seg = S_ES; continue;
@@ -1463,7 +1505,7 @@ static void decode_prefixes(struct x86 *c, struct insn *i)
 			 * prefix is ignored. */
 			i->rex = b & 0xf;
 			i->rex_present = true;
-			b = (uint8_t)fetch(c, i, 1);
+			b = (uint8_t)fetch_raw(c, i, 1);
 			if ((b & 0xf0) == 0x40 || b == 0x66 || b == 0x67 ||
 			    b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x26 ||
 			    b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 ||
@@ -1476,7 +1518,7 @@ static void decode_prefixes(struct x86 *c, struct insn *i)
 		}
 		if (b == 0x0f) {
 			i->twobyte = true;
-			b = (uint8_t)fetch(c, i, 1);
+			b = (uint8_t)fetch_raw(c, i, 1);
 		}
 		i->op = b;
 		break;
@@ -1494,10 +1536,10 @@ static void decode_prefixes(struct x86 *c, struct insn *i)
 	}
 }
 
-/* Point i->code at the instruction in host memory when possible. */
-static void code_window(struct x86 *c, struct insn *i)
+/* Point i->code at the instruction in host memory when possible; returns
+ * its linear address. */
+static uint64_t code_window(struct x86 *c, struct insn *i, bool l64)
 {
-	bool l64 = x86_code64(c);
 	uint64_t lin = l64 ? c->rip : (uint32_t)(c->seg[S_CS].base + c->rip);
 
 	if ((lin & ~0xfffull) != c->fetch_page)
@@ -1506,12 +1548,81 @@ static void code_window(struct x86 *c, struct insn *i)
 	    (lin & 0xfff) <= 0x1000 - 15 &&
 	    (l64 || c->rip + 14 <= c->seg[S_CS].limit))
 		i->code = c->fetch_host + (lin & 0xfff);
+	return lin;
+}
+
+/*
+ * The decode cache: decoded instructions (the fields of struct insn
+ * before INSN_DYN) by linear address and decoding mode, one per thread
+ * like the TLB, direct-mapped.  A hit also needs the bytes now in memory
+ * to equal those that were decoded, so self-modifying code, DMA into
+ * code, remapped pages and another CPU's entries need no invalidation:
+ * whatever changed, a different byte is a miss and a fresh decode.  Only
+ * instructions whose 15-byte window is in one RAM page (i->code) are
+ * cached, and only once they completed (a faulting decode is not kept).
+ */
+#define DC_SIZE 4096
+struct dc_entry {
+	uint64_t lin;
+	uint64_t w0, w1;        /* bytes 0..7 and 7..14, masked to len */
+	uint64_t m0, m1;
+	uint8_t mode;           /* DC_* bits; 0 = empty */
+	unsigned char d[INSN_DYN];
+};
+enum { DC_VALID = 1, DC_64 = 2, DC_DEF32 = 4 };
+
+static __thread struct dc_entry dcache[DC_SIZE];
+
+static inline struct dc_entry *dc_slot(uint64_t lin)
+{
+	return &dcache[(lin ^ (lin >> 12)) & (DC_SIZE - 1)];
+}
+
+static inline uint64_t byte_mask(unsigned n)
+{
+	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+}
+
+/* A cached instruction's code fetched differently from its recording
+ * (cannot happen for a decoder whose lengths depend on bytes and mode
+ * alone): drop the entry and run the instruction again from its bytes. */
+static _Noreturn void decode_mismatch(struct x86 *c, struct insn *i)
+{
+	uint64_t lin = x86_code64(c) ? c->insn_rip :
+		(uint32_t)(c->seg[S_CS].base + c->insn_rip);
+
+	x86_log_once(c, 0x0dc, "soft: decode cache replay mismatch at %llx "
+		     "(op %s%02x)\n", (unsigned long long)lin,
+		     i->twobyte ? "0f " : "", i->op);
+	dc_slot(lin)->mode = 0;
+	x86_retry(c);
 }
 
 static void exec_one(struct x86 *c, struct insn *i)
 {
-	code_window(c, i);
-	decode_prefixes(c, i);
+	bool l64 = x86_code64(c);
+	bool def32 = !l64 && (c->seg[S_CS].attr & SEG_DB) && x86_pe(c) &&
+		     !x86_v86(c);
+	uint8_t mode = DC_VALID | (l64 ? DC_64 : 0) | (def32 ? DC_DEF32 : 0);
+	uint64_t lin = code_window(c, i, l64);
+	struct dc_entry *e = NULL;
+	uint64_t w0 = 0, w1 = 0;
+
+	if (i->code) {
+		memcpy(&w0, i->code, 8);
+		memcpy(&w1, i->code + 7, 8);
+		e = dc_slot(lin);
+		if (e->lin == lin && e->mode == mode &&
+		    !(((w0 & e->m0) ^ e->w0) | ((w1 & e->m1) ^ e->w1))) {
+			memcpy(i, e->d, INSN_DYN);
+			i->replay = true;
+			e = NULL;       /* nothing to record */
+		}
+	}
+	if (!i->replay) {
+		memset(i, 0, INSN_DYN);
+		decode_prefixes(c, i, l64, def32);
+	}
 	if (i->lock && !lock_ok(i))
 		x86_raise_noerr(c, X86_UD);
 	i->atomic = i->lock;
@@ -1519,6 +1630,15 @@ static void exec_one(struct x86 *c, struct insn *i)
 		exec_twobyte(c, i);
 	else
 		exec_onebyte(c, i);
+	if (e && !i->nocache) {
+		e->lin = lin;
+		e->mode = mode;
+		e->m0 = byte_mask(i->len);
+		e->m1 = i->len > 7 ? byte_mask(i->len - 7) : 0;
+		e->w0 = w0 & e->m0;
+		e->w1 = w1 & e->m1;
+		memcpy(e->d, i, INSN_DYN);
+	}
 	if (!i->done)
 		c->rip += i->len;
 	if (!x86_code64(c))
@@ -1580,7 +1700,8 @@ static inline void step_begin(struct x86 *c, struct insn *i)
 {
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
-	memset(i, 0, sizeof(*i));
+	/* The decoded part is exec_one's (the cache's or the decoder's). */
+	memset((char *)i + INSN_DYN, 0, sizeof(*i) - INSN_DYN);
 	c->insn_rip = c->rip;
 	if (c->fetch_gen != c->tlb_gen || c->fetch_cpl != c->cpl ||
 	    (mg && *mg != c->fetch_memgen))

@@ -4,12 +4,18 @@
 #ifndef SOFT_EXEC_H
 #define SOFT_EXEC_H
 
+#include <stddef.h>
+
 #include "hypervisor/soft/internal.h"
 
+/* Fields up to `dyn` depend only on the instruction's bytes and the
+ * decoding mode, so the decode cache (exec.c) keeps and restores them;
+ * the rest is per execution. */
+#define INSN_MAX_IMM 4
 struct insn {
-	unsigned len;           /* bytes fetched so far */
-	unsigned osize, asize;  /* operand and address size in bytes */
-	int seg;                /* segment override or S_NONE */
+	uint8_t len;            /* bytes fetched so far */
+	uint8_t osize, asize;   /* operand and address size in bytes */
+	int8_t seg;             /* segment override or S_NONE */
 	bool lock, rep, repne, prefix66;
 	uint8_t rex;            /* REX.WRXB in the low nibble */
 	bool rex_present;
@@ -19,8 +25,23 @@ struct insn {
 	/* ModRM */
 	bool has_modrm, mem, riprel;
 	uint8_t mod, reg, rm, rm_raw;
+	int8_t ea_seg;
+	/* The memory operand's form: disp + base + (index << scale), each
+	 * register -1 when absent; the address is reduced to asize. */
+	int8_t ea_base, ea_index;
+	uint8_t ea_scale;
+	/* Immediates (and other bytes past ModRM) in the order the
+	 * instruction's code fetched them; replayed on a cache hit. */
+	uint8_t nimm;
+	bool nocache;           /* more fetches than fit in imm[] */
+	uint8_t imm_size[INSN_MAX_IMM];
+	int32_t ea_disp;
+	uint64_t imm[INSN_MAX_IMM];
+
+	/* ---- per execution from here on (INSN_DYN) ---- */
+	bool replay;            /* decoded fields came from the cache */
+	uint8_t imm_pos;        /* next imm[] to replay */
 	uint64_t ea;
-	int ea_seg;
 	bool done;              /* rip already set by the instruction */
 	/* The instruction's bytes in host memory when all 15 possible
 	 * bytes are in one RAM page within the CS limit (else NULL). */
@@ -31,6 +52,7 @@ struct insn {
 	uint8_t *atomic_host;
 	uint64_t atomic_old;
 };
+#define INSN_DYN offsetof(struct insn, replay)
 
 uint64_t reg_get(struct x86 *c, const struct insn *i, unsigned r,
 		 unsigned size);

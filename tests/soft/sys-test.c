@@ -132,6 +132,7 @@ PROG(triple);
 PROG(irq);
 PROG(fpu);
 PROG(smp);
+PROG(smc);
 
 #define SYM(p, s) ({ extern const char s[]; \
 	(uint32_t)(LOAD + (uint32_t)(s - (p)->start)); })
@@ -705,6 +706,38 @@ static void test_smp(void)
 	test_pass(name);
 }
 
+/* Self-modifying code and code written from outside must run as
+ * written, whatever the decode cache holds. */
+static void test_smc(void)
+{
+	static const char *name = "soft-sys: self-modifying code (rewritten "
+				  "immediate, the next instruction, a write "
+				  "from outside)";
+	const struct prog *p = &p_smc;
+	struct x86 c;
+	enum x86_exit e;
+
+	setup(p);
+	start_pm32(&c, LOAD);
+	e = run(&c, 1000);
+	if (!check_exit(name, &c, e, X86_EXIT_HLT))
+		return;
+	wr32(SYM(p, smc_dma_imm), 0x33333333);
+	c.halted = false;
+	e = run(&c, 1000);
+	if (!check_exit(name, &c, e, X86_EXIT_HLT))
+		return;
+	const struct outcheck o[] = {
+		{ 0, 0x33333336, 0, "sum of the rewritten immediates" },
+		{ 4, 1, 0, "the store to the next instruction" },
+		{ 8, 0x22222222, 0, "first run of the outside-written code" },
+		{ 12, 0x33333333, 0, "after the write from outside" },
+	};
+	if (!check_out(name, o, sizeof(o) / sizeof(o[0])))
+		return;
+	test_pass(name);
+}
+
 int main(void)
 {
 	ram = calloc(1, RAM_SIZE);
@@ -720,6 +753,7 @@ int main(void)
 	test_irq();
 	test_fpu();
 	test_smp();
+	test_smc();
 	free(ram);
 	return test_exit();
 }

@@ -772,4 +772,45 @@ nmi_handler:
 	iret
 prog_irq_end:
 
+/* ================================================================
+ * smc: code that changes under the CPU (32-bit flat, entered in
+ * protected mode): an immediate rewritten between iterations of a loop,
+ * a store to the instruction right after it (after that instruction ran
+ * once, so the decode cache has the old bytes), and an immediate the
+ * test rewrites from outside while the CPU is halted (as a device's DMA
+ * would).
+ */
+#undef BLOB
+#define BLOB prog_smc
+	.globl prog_smc, prog_smc_end, smc_dma_imm
+prog_smc:
+	.code32
+	xor %esi, %esi
+	mov $3, %ecx
+1:
+smc_imm:
+	mov $0x11111111, %eax
+	add %eax, %esi
+	incl A(smc_imm) + 1
+	loop 1b
+	mov %esi, OUT+0                 /* 0x11111111 + ...12 + ...13 */
+	xor %eax, %eax
+	mov $2, %ecx
+	mov $0x90, %bl                  /* nop the first time */
+2:	mov %bl, A(3f)
+3:	nop                             /* inc %eax the second time */
+	mov $0x40, %bl
+	loop 2b
+	mov %eax, OUT+4
+	xor %edi, %edi
+smc_dma:
+	.byte 0xb8                      /* mov $imm32, %eax */
+smc_dma_imm:
+	.long 0x22222222
+	mov %eax, OUT+8(,%edi,4)
+	inc %edi
+	hlt
+	jmp smc_dma
+prog_smc_end:
+
 	.section .note.GNU-stack, "", @progbits
