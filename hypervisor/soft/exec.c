@@ -1553,22 +1553,22 @@ static uint64_t code_window(struct x86 *c, struct insn *i, bool l64)
 
 /*
  * The decode cache: decoded instructions (the fields of struct insn
- * before INSN_DYN) by linear address and decoding mode, one per thread
- * like the TLB, direct-mapped.  A hit also needs the bytes now in memory
- * to equal those that were decoded, so self-modifying code, DMA into
- * code, remapped pages and another CPU's entries need no invalidation:
- * whatever changed, a different byte is a miss and a fresh decode.  Only
- * instructions whose 15-byte window is in one RAM page (i->code) are
- * cached, and only once they completed (a faulting decode is not kept).
+ * before INSN_DYN), one per thread like the TLB, direct-mapped by linear
+ * address, one 64-byte line per entry.  An entry is valid for any
+ * instruction whose bytes and decoding mode equal those it was decoded
+ * from, so a hit compares the bytes now in memory with the entry's and
+ * nothing else: self-modifying code, DMA into code, remapped pages and
+ * another CPU's entries need no invalidation, since whatever changed, a
+ * different byte is a miss and a fresh decode.  Only instructions whose
+ * 15-byte window is in one RAM page (i->code) are cached, and only once
+ * they completed (a faulting decode is not kept).
  */
 #define DC_SIZE 4096
 struct dc_entry {
-	uint64_t lin;
-	uint64_t w0, w1;        /* bytes 0..7 and 7..14, masked to len */
-	uint64_t m0, m1;
-	uint8_t mode;           /* DC_* bits; 0 = empty */
+	uint64_t w0, w1;        /* bytes 0..7 and 7..14, masked to d's len */
 	unsigned char d[INSN_DYN];
-};
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct dc_entry) == 64, "one cache line per entry");
 enum { DC_VALID = 1, DC_64 = 2, DC_DEF32 = 4 };
 
 static __thread struct dc_entry dcache[DC_SIZE];
@@ -1594,7 +1594,7 @@ static _Noreturn void decode_mismatch(struct x86 *c, struct insn *i)
 	x86_log_once(c, 0x0dc, "soft: decode cache replay mismatch at %llx "
 		     "(op %s%02x)\n", (unsigned long long)lin,
 		     i->twobyte ? "0f " : "", i->op);
-	dc_slot(lin)->mode = 0;
+	memset(dc_slot(lin), 0, sizeof(struct dc_entry));
 	x86_retry(c);
 }
 
@@ -1612,8 +1612,11 @@ static void exec_one(struct x86 *c, struct insn *i)
 		memcpy(&w0, i->code, 8);
 		memcpy(&w1, i->code + 7, 8);
 		e = dc_slot(lin);
-		if (e->lin == lin && e->mode == mode &&
-		    !(((w0 & e->m0) ^ e->w0) | ((w1 & e->m1) ^ e->w1))) {
+		unsigned len = e->d[offsetof(struct insn, len)];
+
+		if (e->d[offsetof(struct insn, dc_mode)] == mode &&
+		    !(((w0 & byte_mask(len)) ^ e->w0) |
+		      ((w1 & (len > 8 ? byte_mask(len - 7) : 0)) ^ e->w1))) {
 			memcpy(i, e->d, INSN_DYN);
 			i->replay = true;
 			e = NULL;       /* nothing to record */
@@ -1621,6 +1624,7 @@ static void exec_one(struct x86 *c, struct insn *i)
 	}
 	if (!i->replay) {
 		memset(i, 0, INSN_DYN);
+		i->dc_mode = mode;
 		decode_prefixes(c, i, l64, def32);
 	}
 	if (i->lock && !lock_ok(i))
@@ -1631,12 +1635,8 @@ static void exec_one(struct x86 *c, struct insn *i)
 	else
 		exec_onebyte(c, i);
 	if (e && !i->nocache) {
-		e->lin = lin;
-		e->mode = mode;
-		e->m0 = byte_mask(i->len);
-		e->m1 = i->len > 7 ? byte_mask(i->len - 7) : 0;
-		e->w0 = w0 & e->m0;
-		e->w1 = w1 & e->m1;
+		e->w0 = w0 & byte_mask(i->len);
+		e->w1 = w1 & (i->len > 8 ? byte_mask(i->len - 7) : 0);
 		memcpy(e->d, i, INSN_DYN);
 	}
 	if (!i->done)

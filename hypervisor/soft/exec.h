@@ -11,7 +11,7 @@
 /* Fields up to `dyn` depend only on the instruction's bytes and the
  * decoding mode, so the decode cache (exec.c) keeps and restores them;
  * the rest is per execution. */
-#define INSN_MAX_IMM 4
+#define INSN_MAX_IMM 2
 struct insn {
 	uint8_t len;            /* bytes fetched so far */
 	uint8_t osize, asize;   /* operand and address size in bytes */
@@ -33,13 +33,14 @@ struct insn {
 	/* Immediates (and other bytes past ModRM) in the order the
 	 * instruction's code fetched them; replayed on a cache hit. */
 	uint8_t nimm;
-	bool nocache;           /* more fetches than fit in imm[] */
 	uint8_t imm_size[INSN_MAX_IMM];
+	uint8_t dc_mode;        /* the decoding mode, for the cache */
 	int32_t ea_disp;
 	uint64_t imm[INSN_MAX_IMM];
 
 	/* ---- per execution from here on (INSN_DYN) ---- */
 	bool replay;            /* decoded fields came from the cache */
+	bool nocache;           /* more fetches than fit in imm[] */
 	uint8_t imm_pos;        /* next imm[] to replay */
 	uint64_t ea;
 	bool done;              /* rip already set by the instruction */
