@@ -18,39 +18,6 @@
 
 /* ---- registers ---- */
 
-uint64_t reg_get(struct x86 *c, const struct insn *i, unsigned r,
-		 unsigned size)
-{
-	if (size == 1) {
-		if (r >= 4 && r < 8 && !i->rex_present)
-			return (c->r[r - 4] >> 8) & 0xff;
-		return c->r[r] & 0xff;
-	}
-	return c->r[r] & szmask(size);
-}
-
-void reg_set(struct x86 *c, const struct insn *i, unsigned r, unsigned size,
-	     uint64_t v)
-{
-	switch (size) {
-	case 1:
-		if (r >= 4 && r < 8 && !i->rex_present)
-			c->r[r - 4] = (c->r[r - 4] & ~0xff00ull) |
-				      ((v & 0xff) << 8);
-		else
-			c->r[r] = (c->r[r] & ~0xffull) | (v & 0xff);
-		break;
-	case 2:
-		c->r[r] = (c->r[r] & ~0xffffull) | (v & 0xffff);
-		break;
-	case 4:
-		c->r[r] = v & 0xffffffffull;    /* zero-extends in 64-bit */
-		break;
-	default:
-		c->r[r] = v;
-	}
-}
-
 /* ---- fetch ---- */
 
 /* The next size bytes of the instruction, little-endian. */
@@ -171,31 +138,11 @@ static void decode_modrm32(struct x86 *c, struct insn *i)
 	i->ea_disp = disp;
 }
 
-/* The effective address from the decoded form and today's registers. */
-static inline void modrm_ea(struct x86 *c, struct insn *i)
-{
-	uint64_t ea = (uint64_t)(int64_t)i->ea_disp;
-
-	if (i->ea_base >= 0)
-		ea += c->r[i->ea_base];
-	if (i->ea_index >= 0)
-		ea += c->r[i->ea_index] << i->ea_scale;
-	if (i->asize == 2)
-		ea &= 0xffff;
-	i->ea = ea;
-}
-
-void decode_modrm(struct x86 *c, struct insn *i)
+void decode_modrm_bytes(struct x86 *c, struct insn *i)
 {
 	uint8_t m;
 
-	if (i->replay) {
-		if (i->mem)
-			modrm_ea(c, i);
-		return;
-	}
 	m = (uint8_t)fetch_raw(c, i, 1);
-	i->has_modrm = true;
 	i->mod = m >> 6;
 	i->reg = ((m >> 3) & 7) | (i->rex & 4 ? 8 : 0);
 	i->rm_raw = m & 7;
@@ -209,16 +156,8 @@ void decode_modrm(struct x86 *c, struct insn *i)
 		decode_modrm32(c, i);
 	if (i->seg != S_NONE)
 		i->ea_seg = i->seg;
-	modrm_ea(c, i);
 }
 
-/* Called once all immediates are fetched: RIP-relative needs the end. */
-void decode_finish(struct x86 *c, struct insn *i)
-{
-	if (i->riprel)
-		i->ea += c->rip + i->len;
-	i->ea &= szmask(i->asize);
-}
 
 uint64_t fetch_imm(struct x86 *c, struct insn *i, unsigned size)
 {
@@ -264,7 +203,7 @@ static bool atomic_cas(uint8_t *p, uint64_t old, uint64_t v, unsigned size)
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
-uint64_t e_read(struct x86 *c, struct insn *i, unsigned size)
+uint64_t e_read_slow(struct x86 *c, struct insn *i, unsigned size)
 {
 	if (!i->mem) {
 		if (i->lock)            /* LOCK needs a memory operand */
@@ -284,7 +223,7 @@ uint64_t e_read(struct x86 *c, struct insn *i, unsigned size)
 	return x86_read(c, i->ea_seg, i->ea, size);
 }
 
-void e_write(struct x86 *c, struct insn *i, unsigned size, uint64_t v)
+void e_write_slow(struct x86 *c, struct insn *i, unsigned size, uint64_t v)
 {
 	if (!i->mem) {
 		reg_set(c, i, i->rm, size, v);
@@ -1578,10 +1517,15 @@ static inline struct dc_entry *dc_slot(uint64_t lin)
 	return &dcache[(lin ^ (lin >> 12)) & (DC_SIZE - 1)];
 }
 
-static inline uint64_t byte_mask(unsigned n)
-{
-	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-}
+/* Masks of an instruction's bytes in the words at +0 and +7, by length. */
+#define M(n) ((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+static const uint64_t len_mask0[16] = {
+	M(0), M(1), M(2), M(3), M(4), M(5), M(6), M(7),
+	M(8), M(9), M(10), M(11), M(12), M(13), M(14), M(15) };
+static const uint64_t len_mask1[16] = {
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, M(2), M(3), M(4), M(5), M(6), M(7), M(8) };
+#undef M
 
 /* A cached instruction's code fetched differently from its recording
  * (cannot happen for a decoder whose lengths depend on bytes and mode
@@ -1598,7 +1542,8 @@ static _Noreturn void decode_mismatch(struct x86 *c, struct insn *i)
 	x86_retry(c);
 }
 
-static void exec_one(struct x86 *c, struct insn *i)
+static inline __attribute__((always_inline)) void
+exec_one(struct x86 *c, struct insn *i)
 {
 	bool l64 = x86_code64(c);
 	bool def32 = !l64 && (c->seg[S_CS].attr & SEG_DB) && x86_pe(c) &&
@@ -1612,11 +1557,11 @@ static void exec_one(struct x86 *c, struct insn *i)
 		memcpy(&w0, i->code, 8);
 		memcpy(&w1, i->code + 7, 8);
 		e = dc_slot(lin);
-		unsigned len = e->d[offsetof(struct insn, len)];
+		unsigned len = e->d[offsetof(struct insn, len)] & 15;
 
 		if (e->d[offsetof(struct insn, dc_mode)] == mode &&
-		    !(((w0 & byte_mask(len)) ^ e->w0) |
-		      ((w1 & (len > 8 ? byte_mask(len - 7) : 0)) ^ e->w1))) {
+		    !(((w0 & len_mask0[len]) ^ e->w0) |
+		      ((w1 & len_mask1[len]) ^ e->w1))) {
 			memcpy(i, e->d, INSN_DYN);
 			i->replay = true;
 			e = NULL;       /* nothing to record */
@@ -1635,8 +1580,8 @@ static void exec_one(struct x86 *c, struct insn *i)
 	else
 		exec_onebyte(c, i);
 	if (e && !i->nocache) {
-		e->w0 = w0 & byte_mask(i->len);
-		e->w1 = w1 & (i->len > 8 ? byte_mask(i->len - 7) : 0);
+		e->w0 = w0 & len_mask0[i->len & 15];
+		e->w1 = w1 & len_mask1[i->len & 15];
 		memcpy(e->d, i, INSN_DYN);
 	}
 	if (!i->done)

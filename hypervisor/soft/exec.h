@@ -23,7 +23,7 @@ struct insn {
 	bool twobyte;
 	uint8_t op;
 	/* ModRM */
-	bool has_modrm, mem, riprel;
+	bool mem, riprel;
 	uint8_t mod, reg, rm, rm_raw;
 	int8_t ea_seg;
 	/* The memory operand's form: disp + base + (index << scale), each
@@ -55,15 +55,96 @@ struct insn {
 };
 #define INSN_DYN offsetof(struct insn, replay)
 
-uint64_t reg_get(struct x86 *c, const struct insn *i, unsigned r,
-		 unsigned size);
-void reg_set(struct x86 *c, const struct insn *i, unsigned r, unsigned size,
-	     uint64_t v);
-void decode_modrm(struct x86 *c, struct insn *i);
-void decode_finish(struct x86 *c, struct insn *i);
+static inline uint64_t reg_get(struct x86 *c, const struct insn *i,
+			       unsigned r, unsigned size)
+{
+	if (size == 1) {
+		if (r >= 4 && r < 8 && !i->rex_present)
+			return (c->r[r - 4] >> 8) & 0xff;
+		return c->r[r] & 0xff;
+	}
+	return c->r[r] & szmask(size);
+}
+
+static inline void reg_set(struct x86 *c, const struct insn *i, unsigned r,
+			   unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		if (r >= 4 && r < 8 && !i->rex_present)
+			c->r[r - 4] = (c->r[r - 4] & ~0xff00ull) |
+				      ((v & 0xff) << 8);
+		else
+			c->r[r] = (c->r[r] & ~0xffull) | (v & 0xff);
+		break;
+	case 2:
+		c->r[r] = (c->r[r] & ~0xffffull) | (v & 0xffff);
+		break;
+	case 4:
+		c->r[r] = v & 0xffffffffull;    /* zero-extends in 64-bit */
+		break;
+	default:
+		c->r[r] = v;
+	}
+}
+
+/* ModRM and what follows it up to the immediates, from the bytes. */
+void decode_modrm_bytes(struct x86 *c, struct insn *i);
+
+/* Decode the ModRM operand; its effective address from the decoded form
+ * (the cache's, on a hit) and today's registers. */
+static inline void decode_modrm(struct x86 *c, struct insn *i)
+{
+	uint64_t ea;
+
+	if (!i->replay)
+		decode_modrm_bytes(c, i);
+	if (!i->mem)
+		return;
+	ea = (uint64_t)(int64_t)i->ea_disp;
+	if (i->ea_base >= 0)
+		ea += c->r[i->ea_base];
+	if (i->ea_index >= 0)
+		ea += c->r[i->ea_index] << i->ea_scale;
+	if (i->asize == 2)
+		ea &= 0xffff;
+	i->ea = ea;
+}
+
+/* Called once all immediates are fetched: RIP-relative needs the end. */
+static inline void decode_finish(struct x86 *c, struct insn *i)
+{
+	if (i->riprel)
+		i->ea += c->rip + i->len;
+	i->ea &= szmask(i->asize);
+}
+
 uint64_t fetch_imm(struct x86 *c, struct insn *i, unsigned size);
-uint64_t e_read(struct x86 *c, struct insn *i, unsigned size);
-void e_write(struct x86 *c, struct insn *i, unsigned size, uint64_t v);
+
+/* The ModRM operand E: registers and plain memory inline, LOCKed
+ * read-modify-writes (and a LOCK without memory) in the _slow forms. */
+uint64_t e_read_slow(struct x86 *c, struct insn *i, unsigned size);
+void e_write_slow(struct x86 *c, struct insn *i, unsigned size, uint64_t v);
+
+static inline uint64_t e_read(struct x86 *c, struct insn *i, unsigned size)
+{
+	if (!i->mem && !i->lock)
+		return reg_get(c, i, i->rm, size);
+	if (i->mem && !i->atomic)
+		return x86_read(c, i->ea_seg, i->ea, size);
+	return e_read_slow(c, i, size);
+}
+
+static inline void e_write(struct x86 *c, struct insn *i, unsigned size,
+			   uint64_t v)
+{
+	if (!i->mem)
+		reg_set(c, i, i->rm, size, v);
+	else if (!i->atomic_host)
+		x86_write(c, i->ea_seg, i->ea, v & szmask(size), size);
+	else
+		e_write_slow(c, i, size, v);
+}
 bool cond(const struct x86 *c, unsigned cc);
 void jump_near(struct x86 *c, struct insn *i, uint64_t target);
 void io_check(struct x86 *c, uint16_t port, unsigned size);

@@ -4,6 +4,8 @@
 #ifndef SOFT_INTERNAL_H
 #define SOFT_INTERNAL_H
 
+#include <string.h>
+
 #include "hypervisor/soft/cpu.h"
 
 /* ---- modes ---- */
@@ -14,7 +16,8 @@ static inline bool x86_long(const struct x86 *c)
 
 static inline bool x86_code64(const struct x86 *c)
 {
-	return x86_long(c) && (c->seg[S_CS].attr & SEG_L);
+	/* Branch-free: asked several times per instruction. */
+	return ((c->efer / EFER_LMA) & (c->seg[S_CS].attr / SEG_L)) & 1;
 }
 
 static inline bool x86_pe(const struct x86 *c)
@@ -68,10 +71,11 @@ uint64_t x86_read_lin(struct x86 *c, uint64_t lin, unsigned size,
 		      bool user, enum acc acc);
 void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
 		   bool user);
-/* Through a segment, at the current privilege level. */
-uint64_t x86_read(struct x86 *c, int seg, uint64_t off, unsigned size);
-void x86_write(struct x86 *c, int seg, uint64_t off, uint64_t val,
-	       unsigned size);
+/* Through a segment, at the current privilege level: x86_read and
+ * x86_write below (the common case inline, the rest in these). */
+uint64_t x86_read_slow(struct x86 *c, int seg, uint64_t off, unsigned size);
+void x86_write_slow(struct x86 *c, int seg, uint64_t off, uint64_t val,
+		    unsigned size);
 /* Host address of an aligned RAM operand for a locked read-modify-write
  * (checked for writing), or NULL: use the ordinary accessors. */
 uint8_t *x86_host_rmw(struct x86 *c, int seg, uint64_t off, unsigned size);
@@ -87,6 +91,100 @@ void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size);
 /* Instruction fetch at CS:rip. */
 uint8_t x86_fetch8(struct x86 *c, uint64_t rip);
 void x86_tlb_flush(struct x86 *c);
+
+/* ---- the TLB (mem.c) ---- */
+/* Entries cover paging-off too (identity with the A20 mask), so every
+ * access finds the page's host address here.  The tag is the linear page
+ * | 1 (valid) | 2 (paging off) | 4 (A20 masked). */
+struct tlb_entry {
+	uint64_t vpage;
+	uint64_t ppage;
+	uint8_t *host;          /* the page in host memory when all RAM */
+	bool host_ro;           /* ROM: writes are dropped */
+	bool user, write, exec; /* allowed (write: and already dirty) */
+};
+
+#define TLB_SIZE 256
+struct x86_tlb {
+	const struct x86 *owner;
+	uint64_t gen, memmap_gen;
+	struct tlb_entry e[TLB_SIZE];
+};
+extern __thread struct x86_tlb x86_tlb;
+
+/* Fixed-size copies: a memcpy of variable length is a library call and a
+ * store-forwarding stall on the hottest path of the interpreter. */
+static inline uint64_t host_load(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+	}
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline void host_store(uint8_t *p, uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: *p = (uint8_t)v; return;
+	case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); return; }
+	case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); return; }
+	}
+	memcpy(p, &v, 8);
+}
+
+/* The host address of a data access in 64-bit code that the TLB already
+ * allows (in one RAM page, writable when writing), or NULL: the slow path
+ * then does everything (limits, walks, faults, MMIO, ROM).  Exactly what
+ * x86_linear + tlb_get would find, without the calls. */
+static inline uint8_t *x86_host_fast(struct x86 *c, int seg, uint64_t off,
+				     unsigned size, enum acc acc)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+	const struct tlb_entry *t;
+	uint64_t lin, tag;
+
+	if (!x86_code64(c) || !mg)
+		return NULL;
+	lin = off + (seg == S_FS || seg == S_GS ? c->seg[seg].base : 0);
+	if (!x86_canonical(lin) || (lin & 0xfff) + size > 0x1000)
+		return NULL;
+	if (x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen ||
+	    x86_tlb.memmap_gen != *mg)
+		return NULL;
+	/* Long mode pages: tlb_get's tag with paging on. */
+	tag = (lin & ~0xfffull) | 1 | (c->a20 ? 0 : 4);
+	t = &x86_tlb.e[(lin >> 12) % TLB_SIZE];
+	if (t->vpage != tag || !t->host || (c->cpl == 3 && !t->user))
+		return NULL;
+	if (acc == ACC_WRITE && (!t->write || t->host_ro))
+		return NULL;
+	return t->host + (lin & 0xfff);
+}
+
+static inline uint64_t x86_read(struct x86 *c, int seg, uint64_t off,
+				unsigned size)
+{
+	uint8_t *p = x86_host_fast(c, seg, off, size, ACC_READ);
+
+	if (p)
+		return host_load(p, size);
+	return x86_read_slow(c, seg, off, size);
+}
+
+static inline void x86_write(struct x86 *c, int seg, uint64_t off,
+			     uint64_t val, unsigned size)
+{
+	uint8_t *p = x86_host_fast(c, seg, off, size, ACC_WRITE);
+
+	if (p)
+		host_store(p, val, size);
+	else
+		x86_write_slow(c, seg, off, val, size);
+}
 
 /* ---- stack (exec.c) ---- */
 void x86_push(struct x86 *c, uint64_t v, unsigned size);

@@ -87,7 +87,6 @@ uint64_t x86_linear(struct x86 *c, int seg, uint64_t off, unsigned size,
 
 /* ---- paging ---- */
 
-#define TLB_SIZE 256
 #define PTE_P   0x1ull
 #define PTE_W   0x2ull
 #define PTE_U   0x4ull
@@ -97,24 +96,10 @@ uint64_t x86_linear(struct x86 *c, int seg, uint64_t off, unsigned size,
 #define PTE_NX  (1ull << 63)
 #define ADDR_MASK 0x000ffffffffff000ull
 
-/* Entries cover paging-off too (identity with the A20 mask), so every
- * access finds the page's host address here.  The tag is the linear page
- * | 1 (valid) | 2 (paging off) | 4 (A20 masked). */
-struct tlb_entry {
-	uint64_t vpage;
-	uint64_t ppage;
-	uint8_t *host;          /* the page in host memory when all RAM */
-	bool host_ro;           /* ROM: writes are dropped */
-	bool user, write, exec; /* allowed (write: and already dirty) */
-};
-
-/* The TLB lives outside struct x86 to keep that struct simple: one per
- * thread, flushed when the thread starts running another CPU. */
-static __thread struct {
-	const struct x86 *owner;
-	uint64_t gen, memmap_gen;
-	struct tlb_entry e[TLB_SIZE];
-} tlb;
+/* The TLB (struct x86_tlb, internal.h) lives outside struct x86 to keep
+ * that struct simple: one per thread, flushed when the thread starts
+ * running another CPU. */
+__thread struct x86_tlb x86_tlb;
 
 /* Flushes may come from another thread (registers set by hvmd while the
  * vCPU is parked): bump the CPU's generation, and the thread running it
@@ -122,9 +107,9 @@ static __thread struct {
 void x86_tlb_flush(struct x86 *c)
 {
 	c->tlb_gen++;
-	if (tlb.owner == c)
-		memset(tlb.e, 0, sizeof(tlb.e));
-	tlb.gen = c->tlb_gen;
+	if (x86_tlb.owner == c)
+		memset(x86_tlb.e, 0, sizeof(x86_tlb.e));
+	x86_tlb.gen = c->tlb_gen;
 }
 
 static uint64_t pt_read(struct x86 *c, uint64_t pa)
@@ -287,10 +272,10 @@ static __attribute__((noinline)) void tlb_reset(struct x86 *c)
 {
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
-	memset(tlb.e, 0, sizeof(tlb.e));
-	tlb.owner = c;
-	tlb.gen = c->tlb_gen;
-	tlb.memmap_gen = mg ? *mg : 0;
+	memset(x86_tlb.e, 0, sizeof(x86_tlb.e));
+	x86_tlb.owner = c;
+	x86_tlb.gen = c->tlb_gen;
+	x86_tlb.memmap_gen = mg ? *mg : 0;
 }
 
 /* The TLB entry for lin, filled when missing or lacking the rights for
@@ -304,10 +289,10 @@ static inline struct tlb_entry *tlb_get(struct x86 *c, uint64_t lin,
 		       (c->a20 ? 0 : 4);
 	struct tlb_entry *t;
 
-	if (__builtin_expect(tlb.owner != c || tlb.gen != c->tlb_gen ||
-			     (mg && tlb.memmap_gen != *mg), 0))
+	if (__builtin_expect(x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen ||
+			     (mg && x86_tlb.memmap_gen != *mg), 0))
 		tlb_reset(c);
-	t = &tlb.e[(vpage >> 12) % TLB_SIZE];
+	t = &x86_tlb.e[(vpage >> 12) % TLB_SIZE];
 	if (__builtin_expect(t->vpage == tag && (!user || t->user) &&
 			     (acc != ACC_WRITE || t->write) &&
 			     (acc != ACC_EXEC || t->exec), 1))
@@ -321,30 +306,6 @@ uint64_t x86_translate(struct x86 *c, uint64_t lin, enum acc acc, bool user)
 }
 
 /* ---- physical ---- */
-
-/* Fixed-size copies: a memcpy of variable length is a library call and a
- * store-forwarding stall on the hottest path of the interpreter. */
-static inline uint64_t host_load(const uint8_t *p, unsigned size)
-{
-	switch (size) {
-	case 1: return *p;
-	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-	}
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline void host_store(uint8_t *p, uint64_t v, unsigned size)
-{
-	switch (size) {
-	case 1: *p = (uint8_t)v; return;
-	case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); return; }
-	case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); return; }
-	}
-	memcpy(p, &v, 8);
-}
 
 uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size)
 {
@@ -453,15 +414,15 @@ uint8_t *x86_host_rmw(struct x86 *c, int seg, uint64_t off, unsigned size)
 	return t->host + (lin & 0xfff);
 }
 
-uint64_t x86_read(struct x86 *c, int seg, uint64_t off, unsigned size)
+uint64_t x86_read_slow(struct x86 *c, int seg, uint64_t off, unsigned size)
 {
 	uint64_t lin = x86_linear(c, seg, off, size, ACC_READ);
 
 	return x86_read_lin(c, lin, size, c->cpl == 3, ACC_READ);
 }
 
-void x86_write(struct x86 *c, int seg, uint64_t off, uint64_t val,
-	       unsigned size)
+void x86_write_slow(struct x86 *c, int seg, uint64_t off, uint64_t val,
+		    unsigned size)
 {
 	uint64_t lin = x86_linear(c, seg, off, size, ACC_WRITE);
 
