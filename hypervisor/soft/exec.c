@@ -672,62 +672,13 @@ static unsigned stack_osize(const struct insn *i)
 	return i->osize;
 }
 
-static void exec_onebyte(struct x86 *c, struct insn *i)
+static __attribute__((noinline)) void exec_onebyte_cold(struct x86 *c,
+						       struct insn *i)
 {
 	uint8_t op = i->op;
 	unsigned os = i->osize;
 	uint64_t v;
 
-	if (op < 0x40 && (op & 7) < 6) {
-		/* ALU ops 00-3d: Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz */
-		int alu = op >> 3;
-		unsigned size = (op & 1) ? os : 1;
-
-		switch (op & 7) {
-		case 0: case 1: {
-			decode_modrm(c, i);
-			decode_finish(c, i);
-			uint64_t a = e_read(c, i, size);
-			uint64_t b = reg_get(c, i, i->reg, size);
-			uint64_t r = alu_op(&c->flags, alu, a, b, size);
-
-			if (alu != 7)
-				e_write(c, i, size, r);
-			return;
-		}
-		case 2: case 3: {
-			decode_modrm(c, i);
-			decode_finish(c, i);
-			uint64_t b = e_read(c, i, size);
-			uint64_t a = reg_get(c, i, i->reg, size);
-			uint64_t r = alu_op(&c->flags, alu, a, b, size);
-
-			if (alu != 7)
-				reg_set(c, i, i->reg, size, r);
-			return;
-		}
-		case 4: {
-			v = fetch(c, i, 1);
-			uint64_t r = alu_op(&c->flags, alu,
-					    reg_get(c, i, R_AX, 1), v, 1);
-
-			if (alu != 7)
-				reg_set(c, i, R_AX, 1, r);
-			return;
-		}
-		case 5: {
-			v = fetch(c, i, os == 8 ? 4 : os);
-			if (os == 8)
-				v = sext(v, 4);
-			uint64_t a = reg_get(c, i, R_AX, os);
-			uint64_t r = alu_op(&c->flags, alu, a, v & szmask(os), os);
-
-			if (alu != 7)
-				reg_set(c, i, R_AX, os, r);
-			return;
-		}
-		}
-	}
 	switch (op) {
 	case 0x06: case 0x0e: case 0x16: case 0x1e:     /* PUSH sreg */
 		if (i->mode64)
@@ -758,21 +709,6 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 		reg_set(c, i, op & 7, os,
 			alu_dec(&c->flags, reg_get(c, i, op & 7, os), os));
 		return;
-	case 0x50 ... 0x57: {                           /* PUSH r */
-		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
-		unsigned s = stack_osize(i);
-
-		x86_push(c, c->r[r] & szmask(s), s);
-		return;
-	}
-	case 0x58 ... 0x5f: {                           /* POP r */
-		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
-		unsigned s = stack_osize(i);
-
-		v = x86_pop(c, s);
-		reg_set(c, i, r, s, v);
-		return;
-	}
 	case 0x60:                                      /* PUSHA */
 		if (i->mode64)
 			undefined(c, i);
@@ -857,42 +793,6 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 	case 0x6c ... 0x6f: case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
 		exec_string(c, i);
 		return;
-	case 0x70 ... 0x7f:                             /* Jcc rel8 */
-		v = sext(fetch(c, i, 1), 1);
-		if (cond(c, op & 15)) {
-			jump_near(c, i, c->rip + i->len + v);
-			i->done = true;
-		}
-		return;
-	case 0x80: case 0x82:
-		if (op == 0x82 && i->mode64)
-			undefined(c, i);
-		decode_modrm(c, i);
-		v = fetch(c, i, 1);
-		decode_finish(c, i);
-		exec_group1(c, i, 1, v);
-		return;
-	case 0x81:
-		decode_modrm(c, i);
-		v = fetch(c, i, os == 8 ? 4 : os);
-		decode_finish(c, i);
-		exec_group1(c, i, os, os == 8 ? sext(v, 4) : v);
-		return;
-	case 0x83:
-		decode_modrm(c, i);
-		v = sext(fetch(c, i, 1), 1);
-		decode_finish(c, i);
-		exec_group1(c, i, os, v);
-		return;
-	case 0x84: case 0x85: {                         /* TEST E,G */
-		unsigned size = op & 1 ? os : 1;
-
-		decode_modrm(c, i);
-		decode_finish(c, i);
-		alu_logic(&c->flags, e_read(c, i, size) &
-			  reg_get(c, i, i->reg, size), size);
-		return;
-	}
 	case 0x86: case 0x87: {                         /* XCHG E,G */
 		unsigned size = op & 1 ? os : 1;
 
@@ -902,22 +802,6 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 		v = e_read(c, i, size);
 		e_write(c, i, size, reg_get(c, i, i->reg, size));
 		reg_set(c, i, i->reg, size, v);
-		return;
-	}
-	case 0x88: case 0x89: {                         /* MOV E,G */
-		unsigned size = op & 1 ? os : 1;
-
-		decode_modrm(c, i);
-		decode_finish(c, i);
-		e_write(c, i, size, reg_get(c, i, i->reg, size));
-		return;
-	}
-	case 0x8a: case 0x8b: {                         /* MOV G,E */
-		unsigned size = op & 1 ? os : 1;
-
-		decode_modrm(c, i);
-		decode_finish(c, i);
-		reg_set(c, i, i->reg, size, e_read(c, i, size));
 		return;
 	}
 	case 0x8c:                                      /* MOV E,Sreg */
@@ -930,13 +814,6 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 			e_write(c, i, 2, v);
 		else
 			reg_set(c, i, i->rm, os == 2 ? 2 : os, v);
-		return;
-	case 0x8d:                                      /* LEA */
-		decode_modrm(c, i);
-		decode_finish(c, i);
-		if (!i->mem)
-			undefined(c, i);
-		reg_set(c, i, i->reg, os, i->ea & szmask(os));
 		return;
 	case 0x8e:                                      /* MOV Sreg,E */
 		decode_modrm(c, i);
@@ -1059,34 +936,6 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
 
 		reg_set(c, i, r, 1, fetch(c, i, 1));
-		return;
-	}
-	case 0xb8 ... 0xbf: {                           /* MOV r, Iv */
-		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
-
-		reg_set(c, i, r, os, fetch(c, i, os));
-		return;
-	}
-	case 0xc0: case 0xc1: {
-		unsigned size = op & 1 ? os : 1;
-
-		decode_modrm(c, i);
-		v = fetch(c, i, 1);
-		decode_finish(c, i);
-		exec_group2(c, i, size, (unsigned)v);
-		return;
-	}
-	case 0xc2: case 0xc3: {                         /* RET near */
-		unsigned s = i->mode64 ? (os == 2 ? 2 : 8) : os;
-		uint64_t n = op == 0xc2 ? fetch(c, i, 2) : 0;
-
-		v = x86_pop(c, s);
-		jump_near(c, i, v);
-		if (n) {
-			uint64_t m = sp_mask(c);
-			c->r[R_SP] = (c->r[R_SP] & ~m) | ((c->r[R_SP] + n) & m);
-		}
-		i->done = true;
 		return;
 	}
 	case 0xc4: case 0xc5: {                         /* LES, LDS */
@@ -1250,33 +1099,6 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 		port_out(c, (uint16_t)v, size, reg_get(c, i, R_AX, size));
 		return;
 	}
-	case 0xe8: {                                    /* CALL rel */
-		unsigned s = i->mode64 ? 8 : os;
-
-		v = fetch(c, i, os == 2 ? 2 : 4);
-		v = os == 2 ? sext(v, 2) : sext(v, 4);
-		uint64_t next = c->rip + i->len;
-		uint64_t target = next + v;
-
-		if (!i->mode64)
-			target &= szmask(os);
-		/* Check the target before pushing. */
-		if (!i->mode64 && x86_pe(c) && target > c->seg[S_CS].limit)
-			x86_raise(c, X86_GP, 0);
-		x86_push(c, next & szmask(s), s);
-		jump_near(c, i, target);
-		i->done = true;
-		return;
-	}
-	case 0xe9: case 0xeb:                           /* JMP rel */
-		if (op == 0xeb)
-			v = sext(fetch(c, i, 1), 1);
-		else
-			v = os == 2 ? sext(fetch(c, i, 2), 2)
-				    : sext(fetch(c, i, 4), 4);
-		jump_near(c, i, c->rip + i->len + v);
-		i->done = true;
-		return;
 	case 0xea: {                                    /* JMP far */
 		if (i->mode64)
 			undefined(c, i);
@@ -1354,6 +1176,200 @@ static void exec_onebyte(struct x86 *c, struct insn *i)
 		return;
 	}
 	undefined(c, i);
+}
+
+/* The most frequent one-byte opcodes (moves, ALU, branches, stack) in a
+ * small function: its prologue is cheap, the rest is exec_onebyte_cold. */
+static void exec_onebyte(struct x86 *c, struct insn *i)
+{
+	uint8_t op = i->op;
+	unsigned os = i->osize;
+	uint64_t v;
+
+	if (op < 0x40 && (op & 7) < 6) {
+		/* ALU ops 00-3d: Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iz */
+		int alu = op >> 3;
+		unsigned size = (op & 1) ? os : 1;
+
+		switch (op & 7) {
+		case 0: case 1: {
+			decode_modrm(c, i);
+			decode_finish(c, i);
+			uint64_t a = e_read(c, i, size);
+			uint64_t b = reg_get(c, i, i->reg, size);
+			uint64_t r = alu_op(&c->flags, alu, a, b, size);
+
+			if (alu != 7)
+				e_write(c, i, size, r);
+			return;
+		}
+		case 2: case 3: {
+			decode_modrm(c, i);
+			decode_finish(c, i);
+			uint64_t b = e_read(c, i, size);
+			uint64_t a = reg_get(c, i, i->reg, size);
+			uint64_t r = alu_op(&c->flags, alu, a, b, size);
+
+			if (alu != 7)
+				reg_set(c, i, i->reg, size, r);
+			return;
+		}
+		case 4: {
+			v = fetch(c, i, 1);
+			uint64_t r = alu_op(&c->flags, alu,
+					    reg_get(c, i, R_AX, 1), v, 1);
+
+			if (alu != 7)
+				reg_set(c, i, R_AX, 1, r);
+			return;
+		}
+		case 5: {
+			v = fetch(c, i, os == 8 ? 4 : os);
+			if (os == 8)
+				v = sext(v, 4);
+			uint64_t a = reg_get(c, i, R_AX, os);
+			uint64_t r = alu_op(&c->flags, alu, a, v & szmask(os), os);
+
+			if (alu != 7)
+				reg_set(c, i, R_AX, os, r);
+			return;
+		}
+		}
+	}
+	switch (op) {
+	case 0x50 ... 0x57: {                           /* PUSH r */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+		unsigned s = stack_osize(i);
+
+		x86_push(c, c->r[r] & szmask(s), s);
+		return;
+	}
+	case 0x58 ... 0x5f: {                           /* POP r */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+		unsigned s = stack_osize(i);
+
+		v = x86_pop(c, s);
+		reg_set(c, i, r, s, v);
+		return;
+	}
+	case 0x70 ... 0x7f:                             /* Jcc rel8 */
+		v = sext(fetch(c, i, 1), 1);
+		if (cond(c, op & 15)) {
+			jump_near(c, i, c->rip + i->len + v);
+			i->done = true;
+		}
+		return;
+	case 0x80: case 0x82:
+		if (op == 0x82 && i->mode64)
+			undefined(c, i);
+		decode_modrm(c, i);
+		v = fetch(c, i, 1);
+		decode_finish(c, i);
+		exec_group1(c, i, 1, v);
+		return;
+	case 0x81:
+		decode_modrm(c, i);
+		v = fetch(c, i, os == 8 ? 4 : os);
+		decode_finish(c, i);
+		exec_group1(c, i, os, os == 8 ? sext(v, 4) : v);
+		return;
+	case 0x83:
+		decode_modrm(c, i);
+		v = sext(fetch(c, i, 1), 1);
+		decode_finish(c, i);
+		exec_group1(c, i, os, v);
+		return;
+	case 0x84: case 0x85: {                         /* TEST E,G */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		alu_logic(&c->flags, e_read(c, i, size) &
+			  reg_get(c, i, i->reg, size), size);
+		return;
+	}
+	case 0x88: case 0x89: {                         /* MOV E,G */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		e_write(c, i, size, reg_get(c, i, i->reg, size));
+		return;
+	}
+	case 0x8a: case 0x8b: {                         /* MOV G,E */
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		reg_set(c, i, i->reg, size, e_read(c, i, size));
+		return;
+	}
+	case 0x8d:                                      /* LEA */
+		decode_modrm(c, i);
+		decode_finish(c, i);
+		if (!i->mem)
+			undefined(c, i);
+		reg_set(c, i, i->reg, os, i->ea & szmask(os));
+		return;
+	case 0xb8 ... 0xbf: {                           /* MOV r, Iv */
+		unsigned r = (op & 7) | (i->rex & 1 ? 8 : 0);
+
+		reg_set(c, i, r, os, fetch(c, i, os));
+		return;
+	}
+	case 0xc0: case 0xc1: {
+		unsigned size = op & 1 ? os : 1;
+
+		decode_modrm(c, i);
+		v = fetch(c, i, 1);
+		decode_finish(c, i);
+		exec_group2(c, i, size, (unsigned)v);
+		return;
+	}
+	case 0xc2: case 0xc3: {                         /* RET near */
+		unsigned s = i->mode64 ? (os == 2 ? 2 : 8) : os;
+		uint64_t n = op == 0xc2 ? fetch(c, i, 2) : 0;
+
+		v = x86_pop(c, s);
+		jump_near(c, i, v);
+		if (n) {
+			uint64_t m = sp_mask(c);
+			c->r[R_SP] = (c->r[R_SP] & ~m) | ((c->r[R_SP] + n) & m);
+		}
+		i->done = true;
+		return;
+	}
+	case 0xe8: {                                    /* CALL rel */
+		unsigned s = i->mode64 ? 8 : os;
+
+		v = fetch(c, i, os == 2 ? 2 : 4);
+		v = os == 2 ? sext(v, 2) : sext(v, 4);
+		uint64_t next = c->rip + i->len;
+		uint64_t target = next + v;
+
+		if (!i->mode64)
+			target &= szmask(os);
+		/* Check the target before pushing. */
+		if (!i->mode64 && x86_pe(c) && target > c->seg[S_CS].limit)
+			x86_raise(c, X86_GP, 0);
+		x86_push(c, next & szmask(s), s);
+		jump_near(c, i, target);
+		i->done = true;
+		return;
+	}
+	case 0xe9: case 0xeb:                           /* JMP rel */
+		if (op == 0xeb)
+			v = sext(fetch(c, i, 1), 1);
+		else
+			v = os == 2 ? sext(fetch(c, i, 2), 2)
+				    : sext(fetch(c, i, 4), 4);
+		jump_near(c, i, c->rip + i->len + v);
+		i->done = true;
+		return;
+	default:
+		exec_onebyte_cold(c, i);
+		return;
+	}
 }
 
 void exec_group5(struct x86 *c, struct insn *i)
@@ -1477,7 +1493,8 @@ static void decode_prefixes(struct x86 *c, struct insn *i, bool mode64,
 
 /* Point i->code at the instruction in host memory when possible; returns
  * its linear address. */
-static uint64_t code_window(struct x86 *c, struct insn *i, bool l64)
+static inline __attribute__((always_inline)) uint64_t
+code_window(struct x86 *c, struct insn *i, bool l64)
 {
 	uint64_t lin = l64 ? c->rip : (uint32_t)(c->seg[S_CS].base + c->rip);
 
