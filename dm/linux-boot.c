@@ -244,10 +244,13 @@ int linux_boot_cpu_setup(void)
 	return dm_set_vcpu_regs(&r);
 }
 
-static void linux_boot_reset(void *opaque)
+/* After a machine reset: load the kernel again and redo what firmware
+ * would have set up.  Called once every device has been reset (the PM
+ * block's PCI registers among them), not from the device reset list,
+ * where it could run before them and see its work undone. */
+int linux_boot_reload(void)
 {
-	(void)opaque;
-	linux_boot_load();
+	return kernel ? linux_boot_load() : 0;
 }
 
 int linux_boot_init(void)
@@ -287,8 +290,5 @@ int linux_boot_init(void)
 		}
 		initrd_len = len;
 	}
-	if (linux_boot_load() < 0)
-		return -1;
-	dm_register_reset(linux_boot_reset, NULL);
-	return 0;
+	return linux_boot_load();
 }

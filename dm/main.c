@@ -84,6 +84,7 @@ static void machine_reset_now(void)
 	if (run)
 		dm_machine_backend->stop();
 	dm_machine_reset();
+	linux_boot_reload();
 	if (dm_machine_backend && dm_machine_backend->reset)
 		dm_machine_backend->reset();
 	linux_boot_cpu_setup();

@@ -9,7 +9,8 @@
 # A test that exits non-zero without reporting a FAIL counts as one failure
 # (a crash must not pass unnoticed); exit status 77 with no lines is a skip.
 # The last line is "N passed, N failed, N skipped"; the exit status is
-# non-zero when anything failed.
+# non-zero when anything failed.  A script may raise its own time limit
+# with a line "# timeout: SECONDS" among its first five.
 set -u
 
 timeout_s=${TEST_TIMEOUT:-900}
@@ -22,7 +23,12 @@ trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	name=${t#./}
 	echo "== $name"
-	timeout -k 10 "$timeout_s" "$t" >"$log" 2>&1
+	limit=$timeout_s
+	if [ "$(head -c 2 "$t" 2>/dev/null)" = "#!" ]; then
+		l=$(sed -n '1,5s/^# timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+		[ -n "$l" ] && limit=$l
+	fi
+	timeout -k 10 "$limit" "$t" >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^PASS: ' "$log")
 	f=$(grep -c '^FAIL: ' "$log")
@@ -32,7 +38,7 @@ for t in "$@"; do
 		if [ "$rc" -eq 77 ] && [ "$p" -eq 0 ]; then
 			[ "$s" -eq 0 ] && { echo "SKIP: $name"; s=1; }
 		else
-			if [ "$rc" -eq 124 ]; then why="timed out after ${timeout_s}s"
+			if [ "$rc" -eq 124 ]; then why="timed out after ${limit}s"
 			else why="exited with status $rc"; fi
 			echo "FAIL: $name: $why"
 			f=1

@@ -50,7 +50,7 @@ cp /bin/busybox root/bin/busybox
 for app in sh mount umount mkdir cat echo ls sleep poweroff reboot halt \
 	modprobe insmod nproc hwclock date grep sed awk head tail \
 	sha256sum dd wc ifconfig ip udhcpc ping mknod uname dmesg stty \
-	setsid cttyhack getty login true false seq; do
+	setsid cttyhack getty login true false seq od tr printf; do
 	ln -sf busybox "root/bin/$app"
 done
 

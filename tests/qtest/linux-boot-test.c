@@ -104,6 +104,25 @@ int main(void)
 	test_check("linux-boot/rsdp-in-ebda", found && ebda < 0xa0000,
 		   "EBDA %#x: no RSDP matching the zero page's %#llx", ebda,
 		   (unsigned long long)zp_rsdp);
+
+	/* A reset (the guest's `reboot`) loads the kernel again and redoes
+	 * the firmware's part after the devices reset: the PM block stays
+	 * where the ACPI tables put it, or the rebooted kernel's power-off
+	 * and PM timer go nowhere. */
+	qts_writel(q, 0x100000, 0xdeadbeef);
+	qts_qmp(q, "{\"execute\": \"system_reset\"}");
+	qts_memread(q, 0x100000, back, sizeof(back));
+	test_check("linux-boot/reset-reloads-kernel",
+		   !memcmp(back, img + 1024, 64), "1 MiB not reloaded");
+	uint32_t pmba = qts_pci_read(q, (1 << 3 | 3), 0x40, 4);
+	uint32_t pmmisc = qts_pci_read(q, (1 << 3 | 3), 0x80, 1);
+	uint32_t t0 = qts_inl(q, 0x608);
+	qts_clock_step(q, 1000000);
+	uint32_t t1 = qts_inl(q, 0x608);
+	test_check("linux-boot/reset-keeps-pm-block",
+		   (pmba & 0xffc0) == 0x600 && (pmmisc & 1) && t1 != t0 &&
+		   t1 != 0xffffffff, "PMBA %#x PMREGMISC %#x timer %#x -> %#x",
+		   pmba, pmmisc, t0, t1);
 	qts_quit(q);
 
 	snprintf(cmd, sizeof(cmd), "bin/qemu-dm -qtest stdio -kernel %s "
