@@ -4,7 +4,7 @@ GUEST_PROGS := tests/guest-progs/afteroff.bin tests/guest-progs/idle.bin tests/g
 EXTRA_TARGETS += $(GUEST_PROGS)
 CLEAN_FILES += $(GUEST_PROGS) $(GUEST_PROGS:.bin=.elf) $(GUEST_PROGS:.bin=.o)
 
-tests/guest-progs/%.o: tests/guest-progs/%.S
+tests/guest-progs/%.o: tests/guest-progs/%.S tests/guest-progs/realmode.h
 	$(CC) -m32 -c -o $@ $<
 
 tests/guest-progs/%.bin: tests/guest-progs/%.o tests/guest-progs/image.ld

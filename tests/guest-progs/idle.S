@@ -4,6 +4,8 @@
  * HVMD_SOFT_STATS and checks that the vCPU slept a handful of times, not
  * thousands: an idle guest must not cost a host core.
  */
+#include "realmode.h"
+
 #define CONSOLE 0x4e2
 #define POWER   0x4e1
 #define TICKS   0x500           /* interrupts seen so far */
@@ -13,34 +15,13 @@
 	.section .text
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %ss
-	movw $0x7000, %sp
+	REAL_MODE_START 0x7000
 	movw $0, TICKS
 	/* IRQ 0 -> vector 8, whose real-mode vector is at 0x20 */
 	movw $irq0, 0x20
 	movw $0xf000, 0x22
-	/* 8259 pair: edge triggered, vectors 8 and 0x70, only IRQ 0 open */
-	movb $0x11, %al
-	outb %al, $0x20
-	outb %al, $0xa0
-	movb $0x08, %al
-	outb %al, $0x21
-	movb $0x70, %al
-	outb %al, $0xa1
-	movb $0x04, %al
-	outb %al, $0x21
-	movb $0x02, %al
-	outb %al, $0xa1
-	movb $0x01, %al
-	outb %al, $0x21
-	outb %al, $0xa1
-	movb $0xfe, %al
-	outb %al, $0x21
-	movb $0xff, %al
-	outb %al, $0xa1
+	/* vectors 8 and 0x70, as a BIOS has them; only IRQ 0 open */
+	PIC_INIT 0x08, 0x70, 0xfe, 0xff
 
 	xorw %bx, %bx                   /* ticks expected so far */
 next:

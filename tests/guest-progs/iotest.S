@@ -8,6 +8,7 @@
  * The 64 KiB image sits at 0xffff0000 (CS base after reset) and is
  * copied to 0xf0000, so real-mode code addresses are image offsets.
  */
+#include "realmode.h"
 #define CONSOLE   0x4e2
 #define POWER     0x4e1
 #define IRQCTL    0x4e0
@@ -136,24 +137,7 @@ _start:
 	/* IVT entry 0x25 -> f000:irq_handler; PIC vectors at 0x20/0x28 */
 	movw $irq_handler, 0x25*4
 	movw $0xf000, 0x25*4+2
-	movb $0x11, %al
-	outb %al, $0x20
-	outb %al, $0xa0
-	movb $0x20, %al
-	outb %al, $0x21
-	movb $0x28, %al
-	outb %al, $0xa1
-	movb $0x04, %al
-	outb %al, $0x21
-	movb $0x02, %al
-	outb %al, $0xa1
-	movb $0x01, %al
-	outb %al, $0x21
-	outb %al, $0xa1
-	movb $0xdf, %al           /* only IRQ5 unmasked */
-	outb %al, $0x21
-	movb $0xff, %al
-	outb %al, $0xa1
+	PIC_INIT 0x20, 0x28, 0xdf, 0xff   /* only IRQ5 unmasked */
 
 	movb $0, FLAG
 	movw $IRQCTL, %dx

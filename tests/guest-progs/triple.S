@@ -4,15 +4,12 @@
  * IDT, a #GP's delivery faults, then the #DF's).  On the second boot it
  * reports PASS and powers off; with -no-reboot there is no second boot.
  */
+#include "realmode.h"
 	.code16
 	.section .text
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %ss
-	movw $0x7000, %sp
+	REAL_MODE_START 0x7000
 	incw 0x600
 	movw $s_boot, %si
 	call print
