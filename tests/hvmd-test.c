@@ -297,7 +297,7 @@ static void test_soft(void)
 {
 	static const char *const progs[] = {
 		"tests/guest-progs/iotest.bin", "tests/guest-progs/modes.bin",
-		"tests/guest-progs/triple.bin",
+		"tests/guest-progs/triple.bin", "tests/guest-progs/timers.bin",
 	};
 
 	for (size_t k = 0; k < G_N_ELEMENTS(progs); k++) {

@@ -82,6 +82,20 @@ void ioapic_set_pin(struct irqchip *ic, unsigned pin, int level)
 		ioapic_service(ic, pin);
 }
 
+int ioapic_pin_vector(struct irqchip *ic, unsigned pin)
+{
+	uint64_t e;
+	unsigned dm;
+
+	if (pin >= IOAPIC_PINS)
+		return -1;
+	e = ic->ioapic.redir[pin];
+	dm = (e >> 8) & 7;
+	if ((e & RTE_MASKED) || (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST))
+		return -1;
+	return (int)(e & 0xff);
+}
+
 void ioapic_eoi(struct irqchip *ic, uint8_t vector)
 {
 	struct ioapic *io = &ic->ioapic;

@@ -40,10 +40,12 @@ struct pit_channel {
 	uint8_t rw_mode, read_state, write_state, write_latch;
 	uint8_t mode;
 	bool bcd, gate, loaded;
-	/* Channel 0's interrupt: the next pulse, and how many came since
-	 * load_ns (the n-th is at load_ns + n periods, without drift). */
+	/* Channel 0's interrupt: the next pulse, and how many periods
+	 * ended since load_ns (the n-th at load_ns + n periods, without
+	 * drift); `pending` of them still to deliver (see pit_update). */
 	uint64_t next_irq_ns;
 	uint64_t irqs_done;
+	uint32_t pending;
 };
 
 struct pit {
@@ -67,6 +69,7 @@ struct lapic {
 	/* Timer: one-shot/periodic deadline in host ns, or UINT64_MAX. */
 	uint64_t timer_deadline;
 	uint64_t timer_period;  /* ns; periodic mode */
+	uint32_t timer_pending; /* periodic ticks owed (see lapic_update) */
 	uint64_t tsc_deadline;  /* guest TSC, 0 = disarmed */
 	int64_t  tsc_offset;    /* guest TSC = host TSC + offset */
 	bool nmi_pending, init_pending, sipi_pending, wait_sipi;
@@ -116,6 +119,8 @@ void pic_set_irq(struct irqchip *ic, unsigned irq, int level);
 void pic_io(struct irqchip *ic, uint16_t port, bool is_write, uint8_t *val);
 int  pic_intack(struct irqchip *ic);
 int  pic_peek(struct irqchip *ic);
+/* Is IRQ `irq` requested and unmasked, not yet acknowledged? */
+bool pic_irq_requested(struct irqchip *ic, unsigned irq);
 
 /* pit.c */
 void pit_reset(struct irqchip *ic);
@@ -130,6 +135,8 @@ void ioapic_set_pin(struct irqchip *ic, unsigned pin, int level);
 void ioapic_mmio(struct irqchip *ic, uint64_t off, unsigned size,
 		 bool is_write, uint64_t *val);
 void ioapic_eoi(struct irqchip *ic, uint8_t vector);
+/* The vector pin `pin` sends, or -1 while it is masked. */
+int ioapic_pin_vector(struct irqchip *ic, unsigned pin);
 
 /* lapic.c */
 #define APIC_DM_FIXED   0
@@ -153,6 +160,8 @@ bool lapic_msr(struct irqchip *ic, unsigned vcpu, uint32_t msr,
 	       bool is_write, uint64_t *val);
 int  lapic_pending(struct irqchip *ic, unsigned vcpu);
 int  lapic_ack(struct irqchip *ic, unsigned vcpu);
+/* Is `vector` requested (in IRR, not yet taken) on any vCPU? */
+bool lapic_vector_requested(struct irqchip *ic, uint8_t vector);
 uint64_t lapic_update(struct irqchip *ic, unsigned vcpu, uint64_t now);
 
 #endif

@@ -174,6 +174,7 @@ void lapic_reset(struct irqchip *ic, unsigned vcpu, bool init)
 	la->esr_pending = 0;
 	la->timer_deadline = UINT64_MAX;
 	la->timer_period = 0;
+	la->timer_pending = 0;
 	la->tsc_deadline = 0;
 	la->extint_pending = false;
 }
@@ -263,6 +264,14 @@ int lapic_ack(struct irqchip *ic, unsigned vcpu)
 	return v;
 }
 
+bool lapic_vector_requested(struct irqchip *ic, uint8_t vector)
+{
+	for (unsigned i = 0; i < ic->nr_vcpus; i++)
+		if (vec_test(&ic->lapic[i], APIC_IRR, vector))
+			return true;
+	return false;
+}
+
 static void lapic_eoi(struct irqchip *ic, unsigned vcpu)
 {
 	struct lapic *la = &ic->lapic[vcpu];
@@ -335,6 +344,7 @@ static void lapic_timer_start(struct irqchip *ic, unsigned vcpu)
 	struct lapic *la = &ic->lapic[vcpu];
 
 	la->timer_period = lapic_period(la);
+	la->timer_pending = 0;
 	if (!REG(la, APIC_TMICT) || lapic_timer_mode(la) >= TIMER_TSC_DEADLINE) {
 		la->timer_deadline = UINT64_MAX;
 		return;
@@ -374,7 +384,7 @@ static void lapic_timer_fire(struct irqchip *ic, unsigned vcpu)
 uint64_t lapic_update(struct irqchip *ic, unsigned vcpu, uint64_t now)
 {
 	struct lapic *la = &ic->lapic[vcpu];
-	uint64_t n;
+	uint64_t n, owed_max;
 
 	if (lapic_timer_mode(la) == TIMER_TSC_DEADLINE) {
 		uint64_t host_tsc;
@@ -390,17 +400,34 @@ uint64_t lapic_update(struct irqchip *ic, unsigned vcpu, uint64_t now)
 		}
 		return irqchip_tsc_to_ns(ic, host_tsc);
 	}
-	if (la->timer_deadline == UINT64_MAX || now < la->timer_deadline)
-		return la->timer_deadline;
-	lapic_timer_fire(ic, vcpu);
-	if (lapic_timer_mode(la) != TIMER_PERIODIC || !la->timer_period) {
-		la->timer_deadline = UINT64_MAX;
-		return UINT64_MAX;
+	if (la->timer_deadline != UINT64_MAX && now >= la->timer_deadline) {
+		if (lapic_timer_mode(la) != TIMER_PERIODIC || !la->timer_period) {
+			la->timer_deadline = UINT64_MAX;
+			lapic_timer_fire(ic, vcpu);
+			return UINT64_MAX;
+		}
+		/* Periods that ended unseen are owed, up to a second's
+		 * worth, and paid one at a time below. */
+		la->timer_period = lapic_period(la);
+		n = (now - la->timer_deadline) / la->timer_period + 1;
+		la->timer_deadline += n * la->timer_period;
+		owed_max = NSEC_PER_SEC / la->timer_period;
+		if (owed_max < 1)
+			owed_max = 1;
+		if (n + la->timer_pending > owed_max)
+			la->timer_pending = (uint32_t)owed_max;
+		else
+			la->timer_pending += (uint32_t)n;
 	}
-	/* Periods missed while the vCPU was not looking coalesce. */
-	la->timer_period = lapic_period(la);
-	n = (now - la->timer_deadline) / la->timer_period + 1;
-	la->timer_deadline += n * la->timer_period;
+	/* The next tick goes in once the guest has taken the last one
+	 * (its vector left IRR), as KVM re-injects the PIT's. */
+	if (REG(la, APIC_LVTT) & LVT_MASKED)
+		la->timer_pending = 0;
+	if (la->timer_pending &&
+	    !vec_test(la, APIC_IRR, REG(la, APIC_LVTT) & 0xff)) {
+		la->timer_pending--;
+		lapic_timer_fire(ic, vcpu);
+	}
 	return la->timer_deadline;
 }
 
@@ -458,6 +485,7 @@ static void lapic_write_lvt(struct irqchip *ic, unsigned vcpu, unsigned off,
 	    (LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE)) {
 		REG(la, APIC_TMICT) = 0;
 		la->timer_deadline = UINT64_MAX;
+		la->timer_pending = 0;
 		la->tsc_deadline = 0;
 	}
 }

@@ -144,6 +144,14 @@ int pic_peek(struct irqchip *ic)
 	return ic->pic[1].irq_base + (irq2 < 0 ? 7 : irq2);
 }
 
+bool pic_irq_requested(struct irqchip *ic, unsigned irq)
+{
+	const struct pic *p = &ic->pic[(irq >> 3) & 1];
+	uint8_t bit = 1u << (irq & 7);
+
+	return p->irr & ~p->imr & bit;
+}
+
 /* The INTA cycle.  A request that went away between INT and INTA gives
  * the spurious IRQ7 (IRQ15 on the slave) without setting in-service. */
 int pic_intack(struct irqchip *ic)

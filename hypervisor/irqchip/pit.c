@@ -4,7 +4,11 @@
  * toggle and channel 2's output).  Counters are not ticked: their value
  * and output are computed from the time since the count was loaded.
  * Channel 0 pulses GSI 0 at its period (modes 2 and 3) or once at
- * terminal count (the one-shot modes); missed periods are coalesced.
+ * terminal count (the one-shot modes).  Periods that end while the
+ * previous tick is still waiting to be taken (the vCPU thread starved,
+ * or the guest running with interrupts off) are owed and re-injected one
+ * at a time as the guest takes them, as KVM's in-kernel PIT does, so a
+ * guest that counts ticks keeps time; at most a second's worth is owed.
  */
 #include "hypervisor/irqchip/irqchip-internal.h"
 
@@ -72,6 +76,7 @@ static bool pit_periodic(const struct pit_channel *c)
 static void pit_arm(struct irqchip *ic, struct pit_channel *c)
 {
 	c->irqs_done = 0;
+	c->pending = 0;
 	c->next_irq_ns = pit_ticks_to_ns(c, c->count);
 	for (unsigned i = 0; i < ic->nr_vcpus; i++)
 		irqchip_kick_locked(ic, i);
@@ -108,24 +113,63 @@ void pit_reset(struct irqchip *ic)
 	ic->pit.speaker_on = false;
 }
 
+/* Does IRQ0 reach a CPU through the PIC (unmasked there, and some vCPU
+ * listens to the PIC)? */
+static bool pit_pic_route(struct irqchip *ic)
+{
+	if (ic->pic[0].imr & 1)
+		return false;
+	for (unsigned i = 0; i < ic->nr_vcpus; i++)
+		if (lapic_accepts_pic(&ic->lapic[i]))
+			return true;
+	return false;
+}
+
+/* Is the last tick still waiting to be taken, at the PIC or at a LAPIC
+ * through IOAPIC pin 2?  Then the next one would merge with it. */
+static bool pit_tick_waiting(struct irqchip *ic)
+{
+	int vec = ioapic_pin_vector(ic, 2);
+
+	if (vec >= 0 && lapic_vector_requested(ic, (uint8_t)vec))
+		return true;
+	return pic_irq_requested(ic, 0) && pit_pic_route(ic);
+}
+
 uint64_t pit_update(struct irqchip *ic, uint64_t now)
 {
 	struct pit_channel *c = &ic->pit.ch[0];
-	uint64_t n;
+	uint64_t n, owed_max;
 
-	if (c->next_irq_ns == UINT64_MAX || now < c->next_irq_ns)
-		return c->next_irq_ns;
-	irqchip_set_irq_locked(ic, 0, 1);
-	irqchip_set_irq_locked(ic, 0, 0);
-	if (!pit_periodic(c)) {
-		c->next_irq_ns = UINT64_MAX;
-		return UINT64_MAX;
+	if (c->next_irq_ns != UINT64_MAX && now >= c->next_irq_ns) {
+		if (!pit_periodic(c)) {
+			c->pending = 1;
+			c->next_irq_ns = UINT64_MAX;
+		} else {
+			n = pit_ticks(c, now) / c->count;
+			if (n <= c->irqs_done)
+				n = c->irqs_done + 1;
+			owed_max = PIT_HZ / c->count;
+			if (owed_max < 1)
+				owed_max = 1;
+			if (n - c->irqs_done + c->pending > owed_max)
+				c->pending = (uint32_t)owed_max;
+			else
+				c->pending += (uint32_t)(n - c->irqs_done);
+			c->irqs_done = n;
+			c->next_irq_ns = pit_ticks_to_ns(c, (n + 1) * c->count);
+		}
 	}
-	n = pit_ticks(c, now) / c->count;
-	if (n <= c->irqs_done)
-		n = c->irqs_done + 1;
-	c->irqs_done = n;
-	c->next_irq_ns = pit_ticks_to_ns(c, (n + 1) * c->count);
+	if (c->pending && !pit_tick_waiting(ic)) {
+		c->pending--;
+		irqchip_set_irq_locked(ic, 0, 1);
+		irqchip_set_irq_locked(ic, 0, 0);
+	}
+	/* Ticks while IRQ0 is masked everywhere are lost, not owed (KVM
+	 * drops them through its mask notifier); the pulse above still
+	 * latches in the PIC's IRR as on hardware. */
+	if (c->pending && !pit_pic_route(ic) && ioapic_pin_vector(ic, 2) < 0)
+		c->pending = 0;
 	return c->next_irq_ns;
 }
 

@@ -277,6 +277,7 @@ static int soft_vcpu_init(struct vcpu *v)
 		.opaque = s, .ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio,
 		.pio_string = bus_pio_string, .msr = bus_msr, .tsc = bus_tsc,
 		.log = bus_log, .memmap_gen = hv_memmap_gen(d),
+		.tsc_deadline = true,   /* hypervisor/irqchip's LAPIC */
 	};
 	s->cpu.bus = &s->bus;
 	s->cpu.cpu_id = s->id;

@@ -116,9 +116,14 @@ struct x86_bus {
 	 * never crossing a page.  Returns 0 or nonzero as pio. */
 	int (*pio_string)(void *opaque, uint16_t port, unsigned size,
 			  bool write, uint64_t gpa, uint32_t count, bool df);
-	/* MSRs the CPU does not keep itself (the APIC's).  False: #GP. */
+	/* MSRs the CPU does not keep itself (the APIC's).  False: #GP.
+	 * IA32_TSC (0x10) is offered here first: a bus that keeps the TSC
+	 * (its TSC-deadline timer compares against it) claims it. */
 	bool (*msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
 	uint64_t (*tsc)(void *opaque);
+	/* The APIC behind msr() has a working TSC-deadline timer (CPUID.1:
+	 * ECX bit 24 is advertised only then). */
+	bool tsc_deadline;
 	/* Guest-caused oddities, already rate-limited by the CPU. */
 	void (*log)(void *opaque, const char *msg);
 	/* Optional: told of every exception before it is delivered; when

@@ -897,7 +897,11 @@ void x86_write_cr(struct x86 *c, int cr, uint64_t v)
 bool x86_msr_read(struct x86 *c, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
-	case 0x10: *v = c->bus->tsc(c->bus->opaque) + c->tsc_offset; return true;
+	case 0x10:
+		if (c->bus->msr && c->bus->msr(c->bus->opaque, msr, false, v))
+			return true;
+		*v = c->bus->tsc(c->bus->opaque) + c->tsc_offset;
+		return true;
 	case 0x17: *v = 0; return true;                  /* platform ID */
 	case 0x8b: *v = 0; return true;                  /* microcode rev */
 	case 0xfe: *v = 0x508; return true;              /* MTRRcap */
@@ -936,6 +940,8 @@ bool x86_msr_write(struct x86 *c, uint32_t msr, uint64_t v)
 {
 	switch (msr) {
 	case 0x10:
+		if (c->bus->msr && c->bus->msr(c->bus->opaque, msr, true, &v))
+			return true;
 		c->tsc_offset = v - c->bus->tsc(c->bus->opaque);
 		return true;
 	case 0x8b: return true;
@@ -995,6 +1001,8 @@ void x86_cpuid(struct x86 *c)
 		a = 0x000006f1;                 /* family 6, model 15 */
 		b = (c->cpu_id << 24) | (1u << 16) | (8u << 8);
 		cc = (1u << 13) | (1u << 23);   /* CMPXCHG16B, POPCNT */
+		if (c->bus->tsc_deadline)
+			cc |= 1u << 24;
 		/* FPU, MMX, FXSR, SSE, SSE2 besides the integer set */
 		d = (1u << 0) | (1u << 23) | (1u << 24) | (1u << 25) |
 		    (1u << 26) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |

@@ -786,6 +786,97 @@ static void test_lapic(void)
 		   "tpr %#x", apic_read(0, 0x80));
 }
 
+/* ---------------- lost ticks ---------------- */
+
+/* Take every interrupt the irqchip has for `cpu` without time moving,
+ * as a guest catching up would: ack, EOI, look again. */
+static unsigned drain(unsigned cpu, bool via_pic, int vec)
+{
+	unsigned n = 0;
+	int v;
+
+	for (unsigned k = 0; k < 100000; k++) {
+		irqchip_update(ic, fake_now);
+		if (irqchip_pending(ic, cpu) < 0 ||
+		    (v = irqchip_ack(ic, cpu)) < 0)
+			break;
+		if (v == vec)
+			n++;
+		if (via_pic)
+			pic_eoi(v);
+		else
+			apic_write(cpu, 0xb0, 0);
+	}
+	return n;
+}
+
+static void pit_1000hz(void)
+{
+	outb(0x43, 0x34);               /* ch0, word, mode 2 */
+	outb(0x40, 1193 & 0xff);
+	outb(0x40, 1193 >> 8);
+}
+
+/* A vCPU that does not look for a while (its thread starved, or the guest
+ * with interrupts off) is owed the ticks it missed, up to a second's
+ * worth; ticks while the timer's interrupt is masked are not owed. */
+static void test_lost_ticks(void)
+{
+	unsigned n;
+
+	/* PIT through the PIC: 50 ms unseen is 50 ticks. */
+	fresh();
+	pic_init(0xfe, 0xff);
+	pit_1000hz();
+	advance(50000000);
+	n = drain(0, true, 0x08);
+	test_check("pit_lost_ticks_reinjected", n == 50, "%u of 50", n);
+	advance(3000000000ull);
+	n = drain(0, true, 0x08);
+	test_check("pit_lost_ticks_bounded", n == 1000, "%u after 3 s", n);
+	n = run_pic_acks(100000000ull, 100000, 0x08);
+	test_check("pit_rate_after_catching_up", n >= 100 && n <= 101,
+		   "%u in 100 ms", n);
+
+	/* Masked: nothing is owed, the one latched request stays. */
+	outb(0x21, 0xff);
+	advance(20000000);
+	outb(0x21, 0xfe);
+	n = drain(0, true, 0x08);
+	test_check("pit_masked_ticks_not_owed", n == 1, "%u after unmask", n);
+
+	/* PIT through IOAPIC pin 2 to a LAPIC, the PIC masked. */
+	fresh();
+	pic_init(0xff, 0xff);
+	apic_write(0, 0xf0, 0x1ff);
+	ioapic_route(2, 0x40, 0);
+	pit_1000hz();
+	advance(20000000);
+	n = drain(0, false, 0x40);
+	test_check("pit_ioapic_lost_ticks_reinjected", n == 20, "%u of 20", n);
+
+	/* LAPIC periodic timer, 1 ms. */
+	fresh();
+	pic_init(0xff, 0xff);
+	apic_write(0, 0xf0, 0x1ff);
+	apic_write(0, 0x3e0, 0xb);
+	apic_write(0, 0x320, 0x20031);
+	apic_write(0, 0x380, 1000000);
+	advance(30000000);
+	n = drain(0, false, 0x31);
+	test_check("lapic_lost_ticks_reinjected", n == 30, "%u of 30", n);
+	advance(5000000000ull);
+	n = drain(0, false, 0x31);
+	test_check("lapic_lost_ticks_bounded", n == 1000, "%u after 5 s", n);
+	apic_write(0, 0x320, 0x30031);          /* masked */
+	advance(10000000);
+	apic_write(0, 0x320, 0x20031);
+	n = drain(0, false, 0x31);
+	test_check("lapic_masked_ticks_not_owed", n == 0, "%u after unmask", n);
+	n = run_apic_acks(0, 10000000, 100000, 0x31);
+	test_check("lapic_rate_after_unmask", n == 10, "%u in 10 ms", n);
+}
+
 int main(void)
 {
 	ic = irqchip_create(2, fake_kick, NULL);
@@ -800,6 +891,7 @@ int main(void)
 	test_pit();
 	test_ioapic();
 	test_lapic();
+	test_lost_ticks();
 	irqchip_destroy(ic);
 	return test_exit();
 }
