@@ -28,7 +28,7 @@ struct dm_config {
 	const char *serial[DM_MAX_SERIAL];
 	unsigned nserial;
 	const char *debugcon;
-	const char *boot;               /* -boot order=... */
+	const char *boot;               /* -boot order=...; all merged */
 	const char *qtest;              /* -qtest unix:PATH | stdio */
 	const char *qtest_log;
 	const char *qmp[DM_MAX_LIST];   /* -qmp / -mon chardev=... specs */
@@ -39,11 +39,13 @@ struct dm_config {
 	unsigned ndevices;
 	const char *pidfile;
 	bool nographic, display_none, no_reboot, no_shutdown, start_paused;
-	bool daemonize, no_acpi, localtime, nodefaults;
+	bool daemonize, no_acpi, localtime, nodefaults, no_fd_bootchk;
 	/* -rtc base=DATE: the RTC starts at this time (s since the epoch,
 	 * as the guest reads it); has_rtc_base says it was given. */
 	bool has_rtc_base;
 	int64_t rtc_base;
+	bool has_uuid;                  /* -uuid: firmware's system UUID */
+	uint8_t uuid[16];
 };
 
 extern struct dm_config dm_cfg;

@@ -430,22 +430,41 @@ static bool pci_data_target(uint64_t off, unsigned size, uint32_t *sbdf,
 			    uint32_t *reg)
 {
 	uint32_t a = pci_addr_latch;
+	/*
+	 * Real chipsets ignore latch bits 1:0, but QEMU ORs them into the
+	 * register number and its libqos relies on that (it latches the full
+	 * offset, then reads 0xcfc).  Guests write them as zero, so doing
+	 * the same costs nothing and keeps QEMU's qtests working.
+	 */
+	uint32_t low = (a & 3) | (uint32_t)off;
 
-	if (!(a & 0x80000000u) || (off & (size - 1)))
+	if (!(a & 0x80000000u))
 		return false;
 	*sbdf = (a >> 8) & 0xffff;
-	*reg = (a & 0xfc) | (uint32_t)off;
+	*reg = (a & 0xfc) | low;
 	return true;
 }
 
+/*
+ * An access not aligned to its size (possible only through the latch's
+ * low bits, see above) is done a byte at a time, as QEMU does, within
+ * the 256-byte type 1 space.
+ */
 static uint64_t pci_data_read(void *opaque, uint64_t off, unsigned size)
 {
-	uint32_t sbdf, reg;
+	uint32_t sbdf, reg, v = 0;
 
 	(void)opaque;
 	if (!pci_data_target(off, size, &sbdf, &reg))
 		return size_mask(size);
-	return pci_cfg_read(sbdf, reg, size);
+	if (!(reg & (size - 1)))
+		return pci_cfg_read(sbdf, reg, size);
+	for (unsigned i = 0; i < size; i++) {
+		uint32_t b = reg + i <= 0xff ? pci_cfg_read(sbdf, reg + i, 1)
+					      : 0xff;
+		v |= b << (8 * i);
+	}
+	return v;
 }
 
 static void pci_data_write(void *opaque, uint64_t off, uint64_t v,
@@ -454,8 +473,14 @@ static void pci_data_write(void *opaque, uint64_t off, uint64_t v,
 	uint32_t sbdf, reg;
 
 	(void)opaque;
-	if (pci_data_target(off, size, &sbdf, &reg))
+	if (!pci_data_target(off, size, &sbdf, &reg))
+		return;
+	if (!(reg & (size - 1))) {
 		pci_cfg_write(sbdf, reg, (uint32_t)v, size);
+		return;
+	}
+	for (unsigned i = 0; i < size && reg + i <= 0xff; i++)
+		pci_cfg_write(sbdf, reg + i, (uint32_t)(v >> (8 * i)) & 0xff, 1);
 }
 
 static const struct io_ops pci_data_ops = {

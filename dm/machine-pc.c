@@ -38,17 +38,30 @@ static int machine_fw_cfg(void)
 	fw_cfg_add_i16(FW_CFG_NB_CPUS, (uint16_t)dm_cfg.vcpus);
 	fw_cfg_add_i16(FW_CFG_MAX_CPUS, (uint16_t)dm_cfg.vcpus);
 	fw_cfg_add_i16(FW_CFG_NOGRAPHIC, dm_cfg.nographic);
-	/* -boot menu=on[,splash-time=ms]: SeaBIOS's boot menu and its wait. */
+	/* -boot menu=on[,splash-time=ms]: SeaBIOS's boot menu and its wait
+	 * (QEMU passes the wait whether or not the menu is on). */
 	char *menu = dm_cfg.boot ? opt_get(dm_cfg.boot, "menu") : NULL;
 	char *splash = dm_cfg.boot ? opt_get(dm_cfg.boot, "splash-time") : NULL;
+	char *rbt = dm_cfg.boot ? opt_get(dm_cfg.boot, "reboot-timeout") : NULL;
 	bool menu_on = menu && (!strcmp(menu, "on") || !strcmp(menu, "yes"));
 	fw_cfg_add_i16(FW_CFG_BOOT_MENU, menu_on);
-	if (menu_on && splash) {
-		uint16_t ms = (uint16_t)strtoul(splash, NULL, 10);
+	if (splash) {
+		uint16_t ms = GUINT16_TO_LE((uint16_t)strtoul(splash, NULL, 10));
 		fw_cfg_add_file("etc/boot-menu-wait", &ms, sizeof(ms));
 	}
+	/* -boot reboot-timeout=ms: SeaBIOS retries a failed boot after it;
+	 * -1 means never. */
+	if (rbt) {
+		long t = strtol(rbt, NULL, 10);
+		uint32_t le = GUINT32_TO_LE(t < 0 ? UINT32_MAX : (uint32_t)t);
+
+		fw_cfg_add_file("etc/boot-fail-wait", &le, sizeof(le));
+	}
+	if (dm_cfg.has_uuid)
+		fw_cfg_add_bytes(FW_CFG_UUID, dm_cfg.uuid, sizeof(dm_cfg.uuid));
 	g_free(menu);
 	g_free(splash);
+	g_free(rbt);
 	/* There is no display adapter yet: SeaBIOS prints its screen on
 	 * COM1 instead, as with -nographic. */
 	{
@@ -224,6 +237,29 @@ static unsigned boot_code(char ch)
 	return 0;
 }
 
+/* The permanent boot order, after a -boot once= boot. */
+static char boot_order[4];
+
+/* SeaBIOS reads the first three boot devices from CMOS 0x3d and 0x38;
+ * bit 0 of 0x38 turns off its floppy boot signature check. */
+static void machine_boot_order_set(const char *order)
+{
+	unsigned n = (unsigned)strnlen(order, 3);
+	unsigned c0 = n > 0 ? boot_code(order[0]) : 0;
+	unsigned c1 = n > 1 ? boot_code(order[1]) : 0;
+	unsigned c2 = n > 2 ? boot_code(order[2]) : 0;
+
+	rtc_set_cmos(0x3d, (uint8_t)(c1 << 4 | c0));
+	rtc_set_cmos(0x38, (uint8_t)(c2 << 4 | (dm_cfg.no_fd_bootchk ? 1 : 0)));
+	rtc_update_checksum();
+}
+
+static void machine_boot_reset(void *opaque)
+{
+	(void)opaque;
+	machine_boot_order_set(boot_order);
+}
+
 /* The NVRAM bytes SeaBIOS and guests read. */
 static int machine_cmos(void)
 {
@@ -255,16 +291,19 @@ static int machine_cmos(void)
 	rtc_set_cmos(0x5c, (uint8_t)(above4g >> 8));
 	rtc_set_cmos(0x5d, (uint8_t)(above4g >> 16));
 	rtc_set_cmos(0x5f, (uint8_t)(dm_cfg.vcpus - 1));
-	/* -boot order=cdn, or the old -boot cdn */
+	/* -boot order=cdn (options.c turns the old -boot cdn into that);
+	 * once=X is the order for the first boot only. */
 	if (o)
 		g_strlcpy(order, o, sizeof(order));
-	else if (dm_cfg.boot && !strchr(dm_cfg.boot, '='))
-		g_strlcpy(order, dm_cfg.boot, sizeof(order));
 	g_free(o);
-	rtc_set_cmos(0x3d, (uint8_t)(boot_code(order[1]) << 4 |
-				     boot_code(order[0])));
-	rtc_set_cmos(0x38, (uint8_t)(boot_code(order[2]) << 4));
-	rtc_update_checksum();
+	memcpy(boot_order, order, sizeof(order));
+	o = dm_cfg.boot ? opt_get(dm_cfg.boot, "once") : NULL;
+	if (o) {
+		g_strlcpy(order, o, sizeof(order));
+		dm_register_reset(machine_boot_reset, NULL);
+	}
+	g_free(o);
+	machine_boot_order_set(order);
 	return 0;
 }
 
@@ -276,6 +315,9 @@ static int machine_devices(void)
 
 		if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
 			if (machine_isa_serial(spec) < 0)
+				return -1;
+		} else if (len == 10 && !strncmp(spec, "pc-testdev", 10)) {
+			if (pc_testdev_init() < 0)
 				return -1;
 		} else if (len == 11 && !strncmp(spec, "hvm-testdev", 11)) {
 			if (testdev_init() < 0)

@@ -266,7 +266,27 @@ static void o_serial(const char *o, const char *v)
 	dm_cfg.serial[dm_cfg.nserial++] = v;
 }
 static void o_debugcon(const char *o, const char *v) { (void)o; dm_cfg.debugcon = v; }
-static void o_boot(const char *o, const char *v) { (void)o; dm_cfg.boot = v; }
+/*
+ * Several -boot options merge, a later key overriding an earlier one (as
+ * in QEMU); opt_get finds the first match, so newer options go in front.
+ * The old form -boot cdn means order=cdn.
+ */
+static void o_boot(const char *o, const char *v)
+{
+	char *spec = strchr(v, '=') ? g_strdup(v) : g_strdup_printf("order=%s", v);
+	char *old = (char *)dm_cfg.boot;
+
+	(void)o;
+	dm_cfg.boot = old ? g_strdup_printf("%s,%s", spec, old) : g_strdup(spec);
+	g_free(spec);
+	g_free(old);
+}
+static void o_no_fd_bootchk(const char *o, const char *v)
+{
+	(void)o;
+	(void)v;
+	dm_cfg.no_fd_bootchk = true;
+}
 static void o_display(const char *o, const char *v)
 {
 	if (!strncmp(v, "none", 4))
@@ -360,6 +380,30 @@ static void o_vga(const char *o, const char *v)
 		opt_die("%s %s: no VGA device yet; use -vga none", o, v);
 }
 
+/* -uuid 8-4-4-4-12 hex digits, stored in the order written (as QEMU). */
+static void o_uuid(const char *o, const char *v)
+{
+	unsigned n = 0;
+
+	for (const char *p = v; *p; p++) {
+		int hi, lo;
+
+		if (*p == '-' && (n == 4 || n == 6 || n == 8 || n == 10))
+			continue;
+		hi = g_ascii_xdigit_value(p[0]);
+		lo = hi >= 0 ? g_ascii_xdigit_value(p[1]) : -1;
+		if (lo < 0 || n >= 16)
+			opt_die("%s %s: expected a UUID like "
+				"12345678-9abc-def0-1234-56789abcdef0", o, v);
+		dm_cfg.uuid[n++] = (uint8_t)(hi << 4 | lo);
+		p++;
+	}
+	if (n != 16)
+		opt_die("%s %s: expected a UUID like "
+			"12345678-9abc-def0-1234-56789abcdef0", o, v);
+	dm_cfg.has_uuid = true;
+}
+
 static void o_help(const char *o, const char *v);
 
 static const struct opt_def opt_table[] = {
@@ -381,6 +425,7 @@ static const struct opt_def opt_table[] = {
 	{ "serial", ARG_ONE, o_serial },
 	{ "debugcon", ARG_ONE, o_debugcon },
 	{ "boot", ARG_ONE, o_boot },
+	{ "no-fd-bootchk", ARG_NONE, o_no_fd_bootchk },
 	{ "display", ARG_ONE, o_display },
 	{ "nographic", ARG_NONE, o_nographic },
 	{ "vnc", ARG_ONE, o_vnc },
@@ -406,7 +451,7 @@ static const struct opt_def opt_table[] = {
 	{ "run-with", ARG_ONE, o_run_with },
 	{ "L", ARG_ONE, o_ignore },
 	{ "k", ARG_ONE, o_ignore },
-	{ "uuid", ARG_ONE, o_ignore },
+	{ "uuid", ARG_ONE, o_uuid },
 	{ "global", ARG_ONE, o_ignore },
 	{ "help", ARG_NONE, o_help },
 	{ "h", ARG_NONE, o_help },

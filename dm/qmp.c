@@ -131,7 +131,7 @@ static const char *const qmp_command_names[] = {
 	"qmp_capabilities", "query-status", "query-version",
 	"query-commands", "query-name", "stop", "cont", "system_reset",
 	"system_powerdown", "quit", "send-key", "input-send-event",
-	"query-chardev",
+	"query-chardev", "query-machines",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -162,6 +162,39 @@ static JsonNode *qmp_query_chardev(void)
 		json_object_set_string_member(o, "label", label);
 		json_object_set_string_member(o, "filename", filename);
 		json_object_set_boolean_member(o, "frontend-open", open);
+		json_array_add_object_element(a, o);
+	}
+	json_node_take_array(n, a);
+	return n;
+}
+
+/*
+ * The machine types -machine accepts.  QEMU's libqtest asks for this list
+ * (qtest_has_machine) before it decides which test cases to register.
+ */
+static JsonNode *qmp_query_machines(void)
+{
+	static const struct { const char *name, *alias; bool dflt; } m[] = {
+		{ "pc-i440fx-7.2", "pc", true },
+		{ "xenfv", NULL, false },
+		{ "none", NULL, false },
+	};
+	JsonArray *a = json_array_new();
+	JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(m); i++) {
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "name", m[i].name);
+		if (m[i].alias)
+			json_object_set_string_member(o, "alias", m[i].alias);
+		if (m[i].dflt)
+			json_object_set_boolean_member(o, "is-default", TRUE);
+		json_object_set_int_member(o, "cpu-max", 128);
+		json_object_set_boolean_member(o, "hotpluggable-cpus", FALSE);
+		json_object_set_boolean_member(o, "numa-mem-supported", FALSE);
+		json_object_set_boolean_member(o, "deprecated", FALSE);
+		json_object_set_boolean_member(o, "acpi", TRUE);
 		json_array_add_object_element(a, o);
 	}
 	json_node_take_array(n, a);
@@ -220,6 +253,8 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 						      "name", dm_cfg.name);
 	} else if (!strcmp(cmd, "query-chardev")) {
 		ret = qmp_query_chardev();
+	} else if (!strcmp(cmd, "query-machines")) {
+		ret = qmp_query_machines();
 	} else if (!strcmp(cmd, "query-commands")) {
 		ret = qmp_query_commands();
 	} else if (!strcmp(cmd, "stop")) {

@@ -10,7 +10,7 @@ BUILD_PKGS="build-essential pkg-config
   libslirp-dev zlib1g-dev libzstd-dev libaio-dev libjson-glib-dev
   acpica-tools"
 FIRMWARE_PKGS="seabios ipxe-qemu"
-TEST_PKGS="qemu-utils qemu-system-x86 busybox-static cpio kmod bc xorriso isolinux
+TEST_PKGS="dpkg-dev python3 debian-archive-keyring qemu-utils qemu-system-x86 busybox-static cpio kmod bc xorriso isolinux
   syslinux-common gzip xz-utils memtest86+"
 
 missing=""

@@ -1,1 +1,1 @@
-DM_OBJS += hw/misc/testdev.o hw/misc/pci-testdev.o
+DM_OBJS += hw/misc/testdev.o hw/misc/pci-testdev.o hw/misc/pc-testdev.o

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Obtain QEMU's source as Debian 12 packages it (QEMU 7.2), with apt's
+# own client and a private apt state directory so the system's apt
+# configuration is left untouched.  Prints the source directory.
+# Usage: fetch-qemu-src.sh CACHE_DIR
+set -eu
+cache=$1
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+src=$(ls -d "$cache"/qemu-7.2*/ 2>/dev/null | head -n 1 || true)
+if [ -n "$src" ] && [ -f "$src/tests/qtest/libqtest.c" ]; then
+	echo "${src%/}"
+	exit 0
+fi
+
+# The Debian mirror this machine already uses, else the default one.
+mirror=$(grep -hoE 'https?://[^ ]+/debian/?$|https?://[^ ]+/debian ' \
+	/etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+	grep -v security | head -n 1 | tr -d ' ')
+mirror=${mirror:-http://deb.debian.org/debian}
+mirror=${mirror%/}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+apt="$cache/apt"
+mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+cat >"$apt/sources.list" <<LIST
+deb-src [signed-by=$keyring] $mirror bookworm main
+deb-src [signed-by=$keyring] ${mirror%/debian}/debian-security bookworm-security main
+LIST
+set -- -o Dir::Etc::SourceList="$apt/sources.list" \
+	-o Dir::Etc::SourceParts=/nonexistent \
+	-o Dir::State::Lists="$apt/lists" \
+	-o Dir::Cache="$apt" -o Dir::State::status=/var/lib/dpkg/status \
+	-o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
+apt-get "$@" update >&2
+cd "$cache"
+apt-get "$@" source qemu >&2
+rm -f "$cache"/qemu_*.orig.tar.* "$cache"/qemu_*.debian.tar.* "$cache"/qemu_*.dsc
+src=$(ls -d "$cache"/qemu-7.2*/ | head -n 1)
+echo "${src%/}"
