@@ -37,7 +37,7 @@
 #define C_UF   0x10
 
 #define NS 1000000000ull
-#define UIP_NS 244000ull
+#define UIP_NS (8 * NS / 32768)    /* 8 cycles of the 32.768 kHz base */
 
 struct rtc {
 	uint8_t cmos[128];
@@ -46,6 +46,7 @@ struct rtc {
 	uint64_t base_ns;       /* may be ahead of the clock (see rtc_write_a) */
 	uint64_t epoch_ns;      /* updates before this do not count (a set) */
 	uint64_t last_c_ns;     /* when C was last read (flags since then) */
+	uint64_t per_anchor_ns; /* a periodic tick; the others follow it */
 	bool localtime;
 	struct dm_timer *timer;
 	bool irq;
@@ -187,7 +188,7 @@ static void rtc_collect_flags(struct rtc *r, uint64_t now)
 	uint64_t p = periodic_ns(r);
 	uint64_t last = r->last_c_ns;
 
-	if (p && now / p > last / p)
+	if (p && (now - r->per_anchor_ns) / p > (last - r->per_anchor_ns) / p)
 		r->cmos[REG_C] |= C_PF;
 	if (!(r->cmos[REG_B] & B_SET) && (r->cmos[REG_A] & 0x70) == 0x20) {
 		int64_t s0 = guest_sec(r, last > r->epoch_ns ? last : r->epoch_ns);
@@ -222,7 +223,8 @@ static void rtc_arm(struct rtc *r)
 	uint64_t p = periodic_ns(r);
 
 	if ((r->cmos[REG_B] & B_PIE) && p)
-		next = (now / p + 1) * p;
+		next = r->per_anchor_ns +
+		       ((now - r->per_anchor_ns) / p + 1) * p;
 	if (r->cmos[REG_B] & (B_UIE | B_AIE)) {
 		uint64_t into = sec_phase(r, now);
 		uint64_t sec_edge = now - into + NS;
@@ -250,10 +252,29 @@ static void rtc_tick(void *opaque)
  * it again makes the first update come half a second later, which is when
  * guests that set the clock under a divider reset expect it.
  */
+/*
+ * A new periodic rate counts from the last tick at the old rate (what
+ * QEMU does, and what its rtc-test measures): the next tick comes one new
+ * period after it, or at once if that is already past.
+ */
+static void rtc_periodic_rebase(struct rtc *r, uint64_t now, uint64_t p_old,
+				uint64_t p_new)
+{
+	uint64_t last = now;
+
+	if (p_old)
+		last = r->per_anchor_ns +
+		       (now - r->per_anchor_ns) / p_old * p_old;
+	if (p_new && last + p_new <= now)
+		last = now - p_new + 1;
+	r->per_anchor_ns = last;
+}
+
 static void rtc_write_a(struct rtc *r, uint8_t v)
 {
 	uint64_t now = now_ns();
 	bool was = rtc_running(r);
+	uint64_t p_old = periodic_ns(r);
 
 	rtc_collect_flags(r, now);
 	if (was && (v & 0x70) > 0x20) {
@@ -261,6 +282,8 @@ static void rtc_write_a(struct rtc *r, uint8_t v)
 		r->base_ns = now;
 	}
 	r->cmos[REG_A] = v & 0x7f;
+	if (periodic_ns(r) != p_old)
+		rtc_periodic_rebase(r, now, p_old, periodic_ns(r));
 	if (!was && rtc_running(r)) {
 		r->base_sec += 1;
 		r->base_ns = now + NS / 2;
@@ -403,6 +426,7 @@ int rtc_init(bool localtime)
 	rtc.base_ns = now_ns();
 	rtc.epoch_ns = rtc.base_ns;
 	rtc.last_c_ns = rtc.base_ns;
+	rtc.per_anchor_ns = rtc.base_ns;
 	rtc.cmos[REG_A] = 0x26;         /* 32.768 kHz, 1024 Hz periodic */
 	rtc.cmos[REG_B] = B_24H;
 	rtc.cmos[REG_D] = 0x80;
