@@ -7,11 +7,14 @@ set -eu
 cache=$1
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-src=$(ls -d "$cache"/qemu-7.2*/ 2>/dev/null | head -n 1 || true)
-if [ -n "$src" ] && [ -f "$src/tests/qtest/libqtest.c" ]; then
-	echo "${src%/}"
+# The stamp names the source directory once it is completely unpacked.
+stamp=$cache/qemu-src.done
+if [ -f "$stamp" ] && [ -f "$(cat "$stamp")/tests/qtest/libqtest.c" ]; then
+	cat "$stamp"
 	exit 0
 fi
+# Whatever an interrupted earlier run left behind.
+rm -rf "$cache"/qemu-7.2* "$cache"/qemu_*
 
 # The Debian mirror this machine already uses, else the default one.
 mirror=$(grep -hoE 'https?://[^ ]+/debian/?$|https?://[^ ]+/debian ' \
@@ -37,6 +40,7 @@ set -- -o Dir::Etc::SourceList="$apt/sources.list" \
 apt-get "$@" update >&2 || true
 cd "$cache"
 apt-get "$@" source qemu >&2
-rm -f "$cache"/qemu_*.orig.tar.* "$cache"/qemu_*.debian.tar.* "$cache"/qemu_*.dsc
+rm -rf "$cache"/qemu_*
 src=$(ls -d "$cache"/qemu-7.2*/ | head -n 1)
-echo "${src%/}"
+echo "${src%/}" >"$stamp"
+cat "$stamp"
