@@ -14,6 +14,9 @@
 /* The TSC rate we advertise.  1 GHz makes guest TSC and host ns the same
  * scale, which keeps the TSC-deadline conversion exact. */
 #define IRQCHIP_TSC_HZ 1000000000ull
+/* The LAPIC timer counts host ns (lapic.c); the soft CPU's CPUID leaf
+ * 0x15 reports the TSC rate as that timer's crystal. */
+_Static_assert(IRQCHIP_TSC_HZ == NSEC_PER_SEC, "TSC and APIC clock differ");
 
 static uint64_t irqchip_monotonic(void *opaque)
 {

@@ -278,6 +278,7 @@ static int soft_vcpu_init(struct vcpu *v)
 		.pio_string = bus_pio_string, .msr = bus_msr, .tsc = bus_tsc,
 		.log = bus_log, .memmap_gen = hv_memmap_gen(d),
 		.tsc_deadline = true,   /* hypervisor/irqchip's LAPIC */
+		.tsc_hz = irqchip_tsc_hz(s->ic),
 	};
 	s->cpu.bus = &s->bus;
 	s->cpu.cpu_id = s->id;

@@ -124,6 +124,9 @@ struct x86_bus {
 	/* The APIC behind msr() has a working TSC-deadline timer (CPUID.1:
 	 * ECX bit 24 is advertised only then). */
 	bool tsc_deadline;
+	/* The TSC's fixed rate in Hz, which is also the APIC timer's clock
+	 * (CPUID leaves 0x15 and 0x16 report it); 0: not stated. */
+	uint64_t tsc_hz;
 	/* Guest-caused oddities, already rate-limited by the CPU. */
 	void (*log)(void *opaque, const char *msg);
 	/* Optional: told of every exception before it is delivered; when

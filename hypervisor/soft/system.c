@@ -994,7 +994,9 @@ void x86_cpuid(struct x86 *c)
 	(void)sub;
 	switch (leaf) {
 	case 0:
-		a = 1;
+		/* Up to leaf 0x16 for the clock leaves; 2-0x14 are zero
+		 * (no cache descriptors, topology or extended features). */
+		a = 0x16;
 		b = 0x756e6547; d = 0x49656e69; cc = 0x6c65746e; /* GenuineIntel */
 		break;
 	case 1:
@@ -1008,6 +1010,21 @@ void x86_cpuid(struct x86 *c)
 		    (1u << 26) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
 		    (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) |
 		    (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
+		break;
+	case 0x15:
+		/* TSC = crystal * EBX / EAX.  A bus with a fixed TSC rate
+		 * (hvmd's: 1 GHz, the LAPIC timer's clock too) states it, so
+		 * a guest needs no calibration against the PIT, which host
+		 * scheduling makes unreliable; Linux also takes its APIC
+		 * timer rate from the crystal. */
+		if (c->bus->tsc_hz && c->bus->tsc_hz <= UINT32_MAX) {
+			a = 1;
+			b = 1;
+			cc = (uint32_t)c->bus->tsc_hz;
+		}
+		break;
+	case 0x16:                              /* base and maximum MHz */
+		a = b = (uint32_t)(c->bus->tsc_hz / 1000000);
 		break;
 	case 0x80000000:
 		a = 0x80000008;

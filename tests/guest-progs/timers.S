@@ -7,6 +7,8 @@
  *     TSC-deadline mode works: IA32_TSC_DEADLINE reads back, the
  *     interrupt comes at or after the deadline (by RDTSC), never before,
  *     and the MSR reads 0 once it fired.
+ *   - CPUID leaves 0x15/0x16 state the TSC and LAPIC timer clock (1 GHz),
+ *     and the LAPIC timer does not run faster than that crystal.
  *   - Lost ticks are re-injected: with interrupts off for 30 ms, the PIT
  *     (1 kHz, through the 8259) and the LAPIC periodic timer (1 kHz) each
  *     owe about 30 ticks, which arrive once interrupts are back on.
@@ -152,6 +154,46 @@ pm32:
 	movl $(n_td_disarm + IMG), %esi
 	call report
 	movl $0x10000, APIC + 0x320     /* timer masked, one-shot */
+
+/* ---- CPUID 0x15/0x16 state the clocks: TSC = crystal * EBX / EAX,
+ * the crystal being the LAPIC timer's clock.  Leaf 0x16 agrees, and a
+ * one-shot of 5 ms of crystal ticks (divide by 1) does not end before
+ * the TSC moved that much. ---- */
+	xorl %eax, %eax
+	cpuid
+	cmpl $0x16, %eax
+	jb 8f
+	movl $0x15, %eax
+	cpuid
+	testl %eax, %eax
+	jz 8f
+	cmpl $1000000000, %ecx          /* this program assumes 1 GHz */
+	jne 8f
+	cmpl %eax, %ebx
+	jne 8f
+	movl $0x16, %eax
+	cpuid
+	cmpl $1000, %eax
+	jne 8f
+	xorl %ebx, %ebx                 /* as expected */
+	jmp 9f
+8:	movl $1, %ebx
+9:	movl $(n_cpuid_clock + IMG), %esi
+	call report
+	movl $0xb, APIC + 0x3e0
+	movl $0x10000, APIC + 0x320     /* one-shot, masked: poll TMCCT */
+	rdtsc
+	movl %eax, %edi
+	movl $5000000, APIC + 0x380
+1:	cmpl $0, APIC + 0x390
+	jne 1b
+	rdtsc
+	subl %edi, %eax
+	xorl %ebx, %ebx
+	cmpl $5000000, %eax
+	setb %bl
+	movl $(n_apic_crystal + IMG), %esi
+	call report
 
 /* ---- PIT 1 kHz through the 8259, interrupts off for 30 ms ---- */
 	movb $0x34, %al                 /* ch0, lobyte/hibyte, mode 2 */
@@ -314,6 +356,8 @@ n_cpuid:	.asciz "cpuid-advertises-tsc-deadline"
 n_td_msr:	.asciz "tsc-deadline-msr-reads-back"
 n_td_late:	.asciz "tsc-deadline-fires-not-early"
 n_td_disarm:	.asciz "tsc-deadline-msr-zero-after-firing"
+n_cpuid_clock:	.asciz "cpuid-15-16-state-1ghz-tsc-and-crystal"
+n_apic_crystal:	.asciz "lapic-timer-not-faster-than-cpuid-crystal"
 n_pit_lost:	.asciz "pit-lost-ticks-reinjected (at least 20 of 30)"
 n_per_lost:	.asciz "lapic-periodic-lost-ticks-reinjected (at least 20 of 30)"
 

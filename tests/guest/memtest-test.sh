@@ -103,11 +103,12 @@ else
 	echo "FAIL: memtest/memory-size: '${mem}' MB reported for -m 64"
 fi
 
-if printf '%s\n' "$s" | grep -q '^ #0  \[Address test' &&
+# (The screen is redrawn now and then, so test #0 itself may not show.)
+if printf '%s\n' "$s" | grep -q '^ #[0-9]*  \[' &&
    printf '%s\n' "$s" | grep -q '^ing: .*MB of '; then
 	echo "PASS: memtest/pass-started"
 else
-	echo "FAIL: memtest/pass-started: no test #0 or 'Testing:' range on screen"
+	echo "FAIL: memtest/pass-started: no test name or 'Testing:' range on screen"
 fi
 
 errs=$(printf '%s\n' "$s" | sed -n 's/.*Errors: *\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
@@ -119,7 +120,7 @@ fi
 
 # SMP: both CPUs found and the second one testing.
 if boot smp2 2 '^Using: Core #1'; then
-	if screen "$dir/smp2.out" | grep -q '^CPU: 2 Cores.*SMP: 2T'; then
+	if screen "$dir/smp2.out" | grep -q '^CPU: .*SMP: 2T'; then
 		echo "PASS: memtest/smp2"
 	else
 		echo "FAIL: memtest/smp2: Core #1 ran but the CPU line is wrong"
