@@ -72,6 +72,7 @@ struct lapic {
 	uint32_t timer_pending; /* periodic ticks owed (see lapic_update) */
 	uint64_t tsc_deadline;  /* guest TSC, 0 = disarmed */
 	int64_t  tsc_offset;    /* guest TSC = host TSC + offset */
+	int64_t  tsc_adjust;    /* IA32_TSC_ADJUST: what writes added */
 	bool nmi_pending, init_pending, sipi_pending, wait_sipi;
 	bool extint_pending;    /* an ExtINT message from the IOAPIC */
 	uint8_t sipi_vector;

@@ -50,7 +50,8 @@ bool irqchip_pio(struct irqchip *ic, unsigned vcpu, uint16_t port,
 bool irqchip_mmio(struct irqchip *ic, unsigned vcpu, uint64_t gpa,
 		  unsigned size, bool is_write, uint64_t *val);
 /* MSRs the LAPIC owns: IA32_APIC_BASE (0x1b), TSC_DEADLINE (0x6e0),
- * and IA32_TSC (0x10).
+ * IA32_TSC (0x10) and IA32_TSC_ADJUST (0x3b: what TSC writes added; a
+ * write moves the TSC by the difference).
  * Returns true when claimed; false -> the CPU raises #GP. */
 bool irqchip_msr(struct irqchip *ic, unsigned vcpu, uint32_t msr,
 		 bool is_write, uint64_t *val);

@@ -45,6 +45,7 @@ enum { TIMER_ONESHOT, TIMER_PERIODIC, TIMER_TSC_DEADLINE };
 
 #define MSR_IA32_TSC          0x10
 #define MSR_IA32_APIC_BASE    0x1b
+#define MSR_IA32_TSC_ADJUST   0x3b
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define APIC_BASE_BSP    0x100ull
 #define APIC_BASE_ENABLE 0x800ull
@@ -610,10 +611,23 @@ bool lapic_msr(struct irqchip *ic, unsigned vcpu, uint32_t msr,
 		return true;
 	case MSR_IA32_TSC:
 		now = irqchip_host_tsc(ic, irqchip_now(ic));
-		if (is_write)
-			la->tsc_offset = (int64_t)(*val - now);
-		else
+		if (is_write) {
+			/* TSC_ADJUST follows by the same step (SDM 17.17.3). */
+			int64_t off = (int64_t)(*val - now);
+
+			la->tsc_adjust += off - la->tsc_offset;
+			la->tsc_offset = off;
+		} else {
 			*val = now + (uint64_t)la->tsc_offset;
+		}
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		if (is_write) {
+			la->tsc_offset += (int64_t)(*val - (uint64_t)la->tsc_adjust);
+			la->tsc_adjust = (int64_t)*val;
+		} else {
+			*val = (uint64_t)la->tsc_adjust;
+		}
 		return true;
 	}
 	return false;

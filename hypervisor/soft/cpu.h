@@ -124,8 +124,10 @@ struct x86_bus {
 	/* The APIC behind msr() has a working TSC-deadline timer (CPUID.1:
 	 * ECX bit 24 is advertised only then). */
 	bool tsc_deadline;
-	/* The TSC's fixed rate in Hz, which is also the APIC timer's clock
-	 * (CPUID leaves 0x15 and 0x16 report it); 0: not stated. */
+	/* Nonzero: the bus keeps the TSC (IA32_TSC and IA32_TSC_ADJUST
+	 * through msr()) at this fixed rate in Hz, which is also the APIC
+	 * timer's clock.  CPUID then reports leaves 0x15/0x16, an invariant
+	 * TSC and TSC_ADJUST. */
 	uint64_t tsc_hz;
 	/* Guest-caused oddities, already rate-limited by the CPU. */
 	void (*log)(void *opaque, const char *msg);

@@ -991,7 +991,6 @@ void x86_cpuid(struct x86 *c)
 	uint32_t a = 0, b = 0, cc = 0, d = 0;
 	static const char brand[48] = "hvmd software x86-64 CPU";
 
-	(void)sub;
 	switch (leaf) {
 	case 0:
 		/* Up to leaf 0x16 for the clock leaves; 2-0x14 are zero
@@ -1010,6 +1009,12 @@ void x86_cpuid(struct x86 *c)
 		    (1u << 26) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
 		    (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) |
 		    (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
+		break;
+	case 7:
+		/* Subleaf 0: TSC_ADJUST (EBX bit 1) only; no other
+		 * structured extended features. */
+		if (sub == 0 && c->bus->tsc_hz)
+			b = 1u << 1;
 		break;
 	case 0x15:
 		/* TSC = crystal * EBX / EAX.  A bus with a fixed TSC rate
@@ -1039,6 +1044,14 @@ void x86_cpuid(struct x86 *c)
 		a = w[0]; b = w[1]; cc = w[2]; d = w[3];
 		break;
 	}
+	case 0x80000007:
+		/* Invariant TSC: a fixed rate from the host clock, running
+		 * in HLT; with TSC_ADJUST this lets Linux skip its clocksource
+		 * watchdog, whose jiffies reference loses ticks when a slow
+		 * vCPU misses them in early boot. */
+		if (c->bus->tsc_hz)
+			d = 1u << 8;
+		break;
 	case 0x80000008:
 		a = 0x3028;                     /* 40 physical, 48 linear bits */
 		break;

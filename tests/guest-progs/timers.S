@@ -8,7 +8,8 @@
  *     interrupt comes at or after the deadline (by RDTSC), never before,
  *     and the MSR reads 0 once it fired.
  *   - CPUID leaves 0x15/0x16 state the TSC and LAPIC timer clock (1 GHz),
- *     and the LAPIC timer does not run faster than that crystal.
+ *     and the LAPIC timer does not run faster than that crystal; the TSC
+ *     is advertised invariant, with IA32_TSC_ADJUST (reading 0).
  *   - Lost ticks are re-injected: with interrupts off for 30 ms, the PIT
  *     (1 kHz, through the 8259) and the LAPIC periodic timer (1 kHz) each
  *     owe about 30 ticks, which arrive once interrupts are back on.
@@ -180,6 +181,30 @@ pm32:
 8:	movl $1, %ebx
 9:	movl $(n_cpuid_clock + IMG), %esi
 	call report
+	/* Invariant TSC and TSC_ADJUST (reads 0: nothing wrote the TSC). */
+	movl $0x80000007, %eax
+	cpuid
+	movl %edx, %ebp
+	movl $7, %eax
+	xorl %ecx, %ecx
+	cpuid
+	xorl %edi, %edi
+	btl $8, %ebp
+	adcl $0, %edi
+	btl $1, %ebx
+	adcl $0, %edi
+	movl $0x3b, %ecx
+	rdmsr
+	orl %edx, %eax
+	setz %al
+	movzbl %al, %eax
+	addl %eax, %edi
+	xorl %ebx, %ebx
+	cmpl $3, %edi
+	setne %bl
+	movl $(n_invariant + IMG), %esi
+	call report
+
 	movl $0xb, APIC + 0x3e0
 	movl $0x10000, APIC + 0x320     /* one-shot, masked: poll TMCCT */
 	rdtsc
@@ -357,6 +382,7 @@ n_td_msr:	.asciz "tsc-deadline-msr-reads-back"
 n_td_late:	.asciz "tsc-deadline-fires-not-early"
 n_td_disarm:	.asciz "tsc-deadline-msr-zero-after-firing"
 n_cpuid_clock:	.asciz "cpuid-15-16-state-1ghz-tsc-and-crystal"
+n_invariant:	.asciz "cpuid-invariant-tsc-and-tsc-adjust-msr"
 n_apic_crystal:	.asciz "lapic-timer-not-faster-than-cpuid-crystal"
 n_pit_lost:	.asciz "pit-lost-ticks-reinjected (at least 20 of 30)"
 n_per_lost:	.asciz "lapic-periodic-lost-ticks-reinjected (at least 20 of 30)"

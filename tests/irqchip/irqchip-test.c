@@ -877,6 +877,30 @@ static void test_lost_ticks(void)
 	test_check("lapic_rate_after_unmask", n == 10, "%u in 10 ms", n);
 }
 
+/* IA32_TSC_ADJUST: what TSC writes added; writing it moves the TSC. */
+static void test_tsc_adjust(void)
+{
+	uint64_t adj = 1, t, before;
+
+	fresh();
+	irqchip_msr(ic, 0, 0x3b, false, &adj);
+	test_check("tsc_adjust_starts_zero", adj == 0, "%#llx",
+		   (unsigned long long)adj);
+	before = irqchip_tsc(ic, 0, fake_now);
+	t = before + 5000000;
+	irqchip_msr(ic, 0, 0x10, true, &t);
+	irqchip_msr(ic, 0, 0x3b, false, &adj);
+	test_check("tsc_write_shows_in_adjust", adj == 5000000, "%lld",
+		   (long long)adj);
+	adj -= 2000000;
+	irqchip_msr(ic, 0, 0x3b, true, &adj);
+	t = irqchip_tsc(ic, 0, fake_now);
+	test_check("tsc_adjust_write_moves_tsc", t == before + 3000000,
+		   "tsc moved by %lld", (long long)(t - before));
+	irqchip_msr(ic, 1, 0x3b, false, &adj);
+	test_check("tsc_adjust_per_vcpu", adj == 0, "%lld", (long long)adj);
+}
+
 int main(void)
 {
 	ic = irqchip_create(2, fake_kick, NULL);
@@ -892,6 +916,7 @@ int main(void)
 	test_ioapic();
 	test_lapic();
 	test_lost_ticks();
+	test_tsc_adjust();
 	irqchip_destroy(ic);
 	return test_exit();
 }
