@@ -102,6 +102,10 @@ static gboolean reset_deferred(gpointer p)
 
 void dm_request_reset(void)
 {
+	/* Nothing may run after the access that asked: the vCPUs stop
+	 * right after it (hvmd's pause ends the vCPU's run there). */
+	if (dm_machine_backend && dm_machine_backend->stop)
+		dm_machine_backend->stop();
 	if (dm_cfg.no_reboot) {
 		dm_log(DM_LOG_INFO, "guest reset; exiting (-no-reboot)");
 		qmp_event("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-reset\"}");

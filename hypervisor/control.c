@@ -252,14 +252,26 @@ static int handle(struct client *c, const struct hvctl_hdr *h,
 		domain_gone(d, d->state == HVCTL_STATE_SHUTDOWN ? d->reason
 				: HVCTL_SHUTDOWN_NONE);
 		return 1;
-	case HVCTL_DOMAIN_PAUSE:
+	/* Watchers hear of a state change, not of every request: pausing a
+	 * domain that has shut down (a device model stopping its vCPUs
+	 * before it handles a triple fault) must not repeat the shutdown
+	 * event, or that device model would handle it again. */
+	case HVCTL_DOMAIN_PAUSE: {
+		uint32_t was = d->state;
+
 		ret = domain_pause(d);
-		control_notify(d);
+		if (d->state != was)
+			control_notify(d);
 		return ret;
-	case HVCTL_DOMAIN_UNPAUSE:
+	}
+	case HVCTL_DOMAIN_UNPAUSE: {
+		uint32_t was = d->state;
+
 		ret = domain_unpause(d);
-		control_notify(d);
+		if (d->state != was)
+			control_notify(d);
 		return ret;
+	}
 	case HVCTL_DOMAIN_RESET:
 		ret = domain_reset(d);
 		control_notify(d);

@@ -337,6 +337,39 @@ static void test_stops_at_poweroff(const char *accel)
 	g_free(err);
 }
 
+/* Nothing runs after a reset either: the program resets through 0xcf9
+ * and then writes 'x' forever.  With a reboot the second boot powers
+ * off; with -no-reboot qemu-dm exits at the reset. */
+static void test_stops_at_reset(const char *accel)
+{
+	static const struct {
+		const char *opts, *suffix, *want, *unwanted;
+	} runs[] = {
+		{ NULL, "", "GUEST: boot 2", NULL },
+		{ "-no-reboot", "-no-reboot", "GUEST: boot 1", "GUEST: boot 2" },
+	};
+
+	for (size_t k = 0; k < G_N_ELEMENTS(runs); k++) {
+		char name[80];
+		char *err = NULL;
+		int st = run_guest_args(accel, "tests/guest-progs/afterreset.bin",
+					runs[k].opts, &err);
+		const char *out = last_out ? last_out : "";
+
+		snprintf(name, sizeof(name), "%s/nothing-runs-after-reset%s",
+			 accel, runs[k].suffix);
+		if (st == 1 && err && strstr(err, "no software CPU"))
+			test_skip(name, "this build has no software CPU backend");
+		else
+			test_check(name, st == 0 && strstr(out, runs[k].want) &&
+				   (!runs[k].unwanted ||
+				    !strstr(out, runs[k].unwanted)) &&
+				   !strchr(out, 'x'),
+				   "status %d, console '%.60s'", st, out);
+		g_free(err);
+	}
+}
+
 /* An idle vCPU sleeps: the idle program waits in HLT for ten PIT
  * interrupts over about half a second, with a second vCPU that is never
  * started.  A separate hvmd with HVMD_SOFT_STATS reports how often each
@@ -518,6 +551,7 @@ static void test_kvm(pid_t *hvmd)
 	n = wait_domains(0, 5000);
 	test_check("kvm/no-domain-left-after-exit", n == 0, "%d domains", n);
 	test_stops_at_poweroff("kvm");
+	test_stops_at_reset("kvm");
 
 	/* A triple fault resets the machine; -no-reboot exits instead. */
 	st = run_guest("tests/guest-progs/triple.bin", NULL);
@@ -583,6 +617,7 @@ int main(void)
 	test_validation(hvmd);
 	test_soft();
 	test_stops_at_poweroff("soft");
+	test_stops_at_reset("soft");
 	test_soft_idle();
 	test_seabios_soft();
 	if (kvm_usable())
