@@ -108,6 +108,10 @@ void dm_machine_reset(void);
 /* A full system reset now (QMP system_reset; guests go through
  * dm_request_reset, which defers to the main loop). */
 void dm_system_reset(void);
+/* Run a guest reset that is still waiting for the main loop, so that a
+ * qtest or QMP command after the access that asked for it sees the reset
+ * machine (in qtest mode nothing else orders the two). */
+void dm_finish_pending_reset(void);
 /* Exit the main loop with this status (poweroff, SIGTERM, qtest EOF). */
 void dm_quit(int status);
 /* How machine-level requests leave the dm (hvmd or local). */

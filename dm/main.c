@@ -92,9 +92,13 @@ static void machine_reset_now(void)
 		dm_machine_backend->cont();
 }
 
+/* The idle source of a guest reset that has not run yet (0: none). */
+static guint reset_source;
+
 static gboolean reset_deferred(gpointer p)
 {
 	(void)p;
+	reset_source = 0;
 	machine_reset_now();
 	qmp_event("RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
 	return G_SOURCE_REMOVE;
@@ -113,8 +117,18 @@ void dm_request_reset(void)
 		return;
 	}
 	/* The request comes from inside a guest access the vCPU waits on;
-	 * answer it first, then reset from the main loop. */
-	g_idle_add(reset_deferred, NULL);
+	 * answer it first, then reset from the main loop.  Several requests
+	 * before it runs are one reset. */
+	if (!reset_source)
+		reset_source = g_idle_add(reset_deferred, NULL);
+}
+
+void dm_finish_pending_reset(void)
+{
+	if (!reset_source)
+		return;
+	g_source_remove(reset_source);
+	reset_deferred(NULL);
 }
 
 void dm_system_reset(void)

@@ -302,6 +302,7 @@ static void qmp_handle(struct qmp_conn *c, const char *text)
 	JsonObject *o;
 	const char *cmd;
 
+	dm_finish_pending_reset();
 	if (!json_parser_load_from_data(p, text, -1, NULL)) {
 		qmp_error(c, "GenericError", "JSON parse error", NULL);
 		goto out;

@@ -356,6 +356,7 @@ static void qt_process_line(char *line)
 
 	if (qt_log)
 		fprintf(qt_log, "[R +%.6f] %s\n", qt_elapsed(), line);
+	dm_finish_pending_reset();
 	w = g_strsplit(line, " ", 0);
 	c = w[0];
 	if (!c || !*c) {

@@ -342,6 +342,21 @@ static void test_endings(void)
 	}
 	test_check("reset/cf9-resets", q && st == 0, "no RESET event");
 
+	/* The reset is finished before the next command runs, even when
+	 * that command is already waiting (a replayed trace): the i8042's
+	 * command byte, set to 0x30, reads back as after power-on. */
+	FILE *rp = popen("printf 'outb 0x64 0x60\\noutb 0x60 0x30\\n"
+			"outb 0xcf9 0x06\\noutb 0x64 0x20\\ninb 0x60\\n' | "
+			"bin/qemu-dm -qtest stdio 2>/dev/null", "r");
+	char rline[64], last[64] = "";
+
+	while (rp && fgets(rline, sizeof(rline), rp))
+		memcpy(last, rline, sizeof(last));
+	st = rp ? pclose(rp) : -1;
+	test_check("reset/cf9-done-before-next-command",
+		   st == 0 && !strcmp(last, "OK 0x0043\n"),
+		   "status %d, command byte read '%s'", st, last);
+
 	/* A qtest client that goes away ends qemu-dm cleanly. */
 	char err[256];
 	st = run_dm("-qtest stdio -device hvm-testdev </dev/null", err,
