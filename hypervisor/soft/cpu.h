@@ -172,6 +172,7 @@ struct x86 {
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
 	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16], misc_enable;
+	uint64_t spec_ctrl;             /* IA32_SPEC_CTRL: stored, no effect */
 	uint64_t tsc_offset;
 	/* x87: control/status (TOP in sw bits 13:11), tags as the
 	 * abridged FXSAVE byte (bit set: physical register not empty),

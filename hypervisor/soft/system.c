@@ -894,6 +894,34 @@ void x86_write_cr(struct x86 *c, int cr, uint64_t v)
 
 /* ---- MSRs ---- */
 
+/*
+ * IA32_ARCH_CAPABILITIES.  An interpreter has no speculative execution,
+ * branch predictors or fill buffers to leak from, so it states that it is
+ * not affected by any of the speculative-execution and data-sampling
+ * problems the MSR can describe (Meltdown/RDCL, SSB, MDS, TAA, the MMIO
+ * stale-data family, BHI, PBRSB, GDS, RFDS, ITS) and that IBRS is always
+ * on.  Guests then skip mitigations that cost an interpreter dearly:
+ * page-table isolation (two CR3 writes and a TLB flush per kernel entry),
+ * retpolines, VERW on every return to user mode.
+ */
+#define ARCH_CAP_NOT_AFFECTED                                             \
+	((1ull << 0) |  /* RDCL_NO */                                     \
+	 (1ull << 1) |  /* IBRS_ALL */                                    \
+	 (1ull << 4) |  /* SSB_NO */                                      \
+	 (1ull << 5) |  /* MDS_NO */                                      \
+	 (1ull << 6) |  /* IF_PSCHANGE_MC_NO */                           \
+	 (1ull << 8) |  /* TAA_NO */                                      \
+	 (1ull << 13) | /* SBDR_SSDP_NO */                                \
+	 (1ull << 14) | /* FBSDP_NO */                                    \
+	 (1ull << 15) | /* PSDP_NO */                                     \
+	 (1ull << 20) | /* BHI_NO */                                      \
+	 (1ull << 24) | /* PBRSB_NO */                                    \
+	 (1ull << 26) | /* GDS_NO */                                      \
+	 (1ull << 27) | /* RFDS_NO */                                     \
+	 (1ull << 62))  /* ITS_NO */
+#define SPEC_CTRL_IBRS 1ull
+#define PRED_CMD_IBPB  1ull
+
 bool x86_msr_read(struct x86 *c, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
@@ -903,6 +931,8 @@ bool x86_msr_read(struct x86 *c, uint32_t msr, uint64_t *v)
 		*v = c->bus->tsc(c->bus->opaque) + c->tsc_offset;
 		return true;
 	case 0x17: *v = 0; return true;                  /* platform ID */
+	case 0x48: *v = c->spec_ctrl; return true;
+	case 0x10a: *v = ARCH_CAP_NOT_AFFECTED; return true;
 	case 0x8b: *v = 0; return true;                  /* microcode rev */
 	case 0xfe: *v = 0x508; return true;              /* MTRRcap */
 	case 0x174: *v = c->sysenter_cs; return true;
@@ -945,6 +975,13 @@ bool x86_msr_write(struct x86 *c, uint32_t msr, uint64_t v)
 		c->tsc_offset = v - c->bus->tsc(c->bus->opaque);
 		return true;
 	case 0x8b: return true;
+	case 0x48:                      /* only IBRS is enumerated */
+		if (v & ~SPEC_CTRL_IBRS)
+			return false;
+		c->spec_ctrl = v;
+		return true;
+	case 0x49:                      /* a barrier with nothing to clear */
+		return !(v & ~PRED_CMD_IBPB);
 	case 0x174: c->sysenter_cs = v & 0xffff; return true;
 	case 0x175: if (!canonical(v)) return false; c->sysenter_esp = v; return true;
 	case 0x176: if (!canonical(v)) return false; c->sysenter_eip = v; return true;
@@ -1011,10 +1048,15 @@ void x86_cpuid(struct x86 *c)
 		    (1u << 15) | (1u << 16) | (1u << 17) | (1u << 19);
 		break;
 	case 7:
-		/* Subleaf 0: TSC_ADJUST (EBX bit 1) only; no other
-		 * structured extended features. */
-		if (sub == 0 && c->bus->tsc_hz)
-			b = 1u << 1;
+		/* Subleaf 0: TSC_ADJUST (EBX bit 1); IBRS/IBPB (the
+		 * SPEC_CTRL and PRED_CMD MSRs, EDX bit 26) and
+		 * IA32_ARCH_CAPABILITIES (EDX bit 29); no other structured
+		 * extended features. */
+		if (sub == 0) {
+			if (c->bus->tsc_hz)
+				b = 1u << 1;
+			d = (1u << 26) | (1u << 29);
+		}
 		break;
 	case 0x15:
 		/* TSC = crystal * EBX / EAX.  A bus with a fixed TSC rate

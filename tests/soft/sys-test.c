@@ -129,6 +129,7 @@ PROG(pm);
 PROG(pg);
 PROG(lm);
 PROG(triple);
+PROG(spec);
 PROG(irq);
 PROG(fpu);
 PROG(smp);
@@ -539,6 +540,52 @@ static void test_triple(void)
 	test_pass(name);
 }
 
+/* A CPU without speculation says so: guests then skip page-table
+ * isolation, retpolines and buffer clearing. */
+static void test_spec(void)
+{
+	static const char *name = "soft-sys: speculation control (CPUID.7 "
+				  "EDX, ARCH_CAPABILITIES, SPEC_CTRL, PRED_CMD)";
+	const struct prog *p = &p_spec;
+	struct x86 c;
+
+	setup(p);
+	idt32(13, SYM(p, spec_h13), 0);
+	start_pm32(&c, LOAD);
+	enum x86_exit e = run(&c, 1000);
+	if (!check_exit(name, &c, e, X86_EXIT_HLT))
+		return;
+	const struct expect ex[] = {
+		{ 13, 0, SYM(p, spec_gp1), ANY_CR2 },
+		{ 13, 0, SYM(p, spec_gp2), ANY_CR2 },
+		{ 13, 0, SYM(p, spec_gp3), ANY_CR2 },
+	};
+	if (!check_log(name, ex, sizeof(ex) / sizeof(ex[0])))
+		return;
+	uint32_t edx7 = rd32(OUT), cap_lo = rd32(OUT + 4), cap_hi = rd32(OUT + 8);
+
+	if ((edx7 & 0x24000000) != 0x24000000) {
+		test_fail(name, "CPUID.7 EDX %#x lacks IBRS (26) or "
+			  "ARCH_CAPABILITIES (29)", edx7);
+		return;
+	}
+	/* RDCL_NO, IBRS_ALL, SSB_NO, MDS_NO, TAA_NO, BHI_NO, GDS_NO, RFDS_NO;
+	 * not RSBA (2) nor RRSBA (19), which would say we are affected. */
+	if ((cap_lo & 0x0c100133) != 0x0c100133 || (cap_lo & 0x80004) ||
+	    !(cap_hi & (1u << 30))) {
+		test_fail(name, "ARCH_CAPABILITIES %#x:%08x", cap_hi, cap_lo);
+		return;
+	}
+	const struct outcheck o[] = {
+		{ 12, 1, 0, "SPEC_CTRL.IBRS read back" },
+		{ 16, 1, 0, "SPEC_CTRL after the refused write" },
+		{ 20, 0x600d, 0, "program completed" },
+	};
+	if (!check_out(name, o, sizeof(o) / sizeof(o[0])))
+		return;
+	test_pass(name);
+}
+
 static void test_irq(void)
 {
 	static const char *name = "soft-sys: interrupts (STI and MOV SS "
@@ -750,6 +797,7 @@ int main(void)
 	test_pg();
 	test_lm();
 	test_triple();
+	test_spec();
 	test_irq();
 	test_fpu();
 	test_smp();

@@ -590,6 +590,52 @@ triple_idtr:
 prog_triple_end:
 
 /* ================================================================
+ * spec: the speculation-control interface in 32-bit protected mode,
+ * ring 0: CPUID.7 EDX, IA32_ARCH_CAPABILITIES, IA32_SPEC_CTRL written and
+ * read back, #GP for its reserved bits, IA32_PRED_CMD write-only.
+ */
+#undef BLOB
+#define BLOB prog_spec
+	.globl prog_spec, prog_spec_end, spec_h13, spec_gp1, spec_gp2, spec_gp3
+prog_spec:
+	.code32
+	mov $7, %eax
+	xor %ecx, %ecx
+	cpuid
+	mov %edx, OUT+0
+	mov $0x10a, %ecx
+	rdmsr
+	mov %eax, OUT+4
+	mov %edx, OUT+8
+	mov $0x48, %ecx
+	mov $1, %eax
+	xor %edx, %edx
+	wrmsr                           /* IBRS on */
+	rdmsr
+	mov %eax, OUT+12
+	TRY(1f)
+	mov $2, %eax
+spec_gp1:
+	wrmsr                           /* STIBP is not enumerated: #GP */
+1:	rdmsr
+	mov %eax, OUT+16                /* still 1 */
+	mov $0x49, %ecx
+	mov $1, %eax
+	wrmsr                           /* IBPB */
+	TRY(1f)
+spec_gp2:
+	rdmsr                           /* write-only: #GP */
+1:	TRY(1f)
+	mov $0x10a, %ecx
+spec_gp3:
+	wrmsr                           /* read-only: #GP */
+1:	movl $0x600d, OUT+20
+	cli
+	hlt
+	H32 spec, 13, 1
+prog_spec_end:
+
+/* ================================================================
  * fpu: the FPU/SSE system interface in 32-bit protected mode, ring 0:
  * #UD without CR4.OSFXSR, #NM under CR0.TS, #UD/#NM under CR0.EM,
  * FXSAVE/FXRSTOR (and #GP when misaligned), LDMXCSR reserved bits, #XM
