@@ -42,6 +42,8 @@ struct soft_vcpu {
 	pthread_cond_t wake;
 	bool wake_pending;
 	FILE *branch_log;
+	FILE *profile;          /* HVMD_SOFT_PROFILE samples */
+	uint64_t profile_next_ns;
 	uint64_t icount;        /* guest instructions executed */
 	uint64_t sleeps;        /* times it waited (HLT, wait-for-SIPI) */
 	uint64_t started_ns;
@@ -287,6 +289,11 @@ static int soft_vcpu_init(struct vcpu *v)
 	 * branch of vCPU 0 (from, to). */
 	if (s->id == 0 && getenv("HVMD_SOFT_BRANCH_LOG"))
 		s->branch_log = fopen(getenv("HVMD_SOFT_BRANCH_LOG"), "w");
+	/* HVMD_SOFT_PROFILE=FILE: every millisecond of host time, vCPU 0's
+	 * guest position ("ns cpl linear-rip"), to find where a guest spends
+	 * its time (scripts/soft-profile.sh maps it to kernel symbols). */
+	if (s->id == 0 && getenv("HVMD_SOFT_PROFILE"))
+		s->profile = fopen(getenv("HVMD_SOFT_PROFILE"), "w");
 	hv_vcpu_set_backend(v, s);
 	return 0;
 }
@@ -305,6 +312,8 @@ static void soft_vcpu_fini(struct vcpu *v)
 			"%llu sleeps\n", s->id, (unsigned long long)s->icount,
 			secs, (unsigned long long)s->sleeps);
 	}
+	if (s->profile)
+		fclose(s->profile);
 	if (s->branch_log) {
 		fprintf(s->branch_log, "end: cs %04x rip %llx cr0 %llx efer %llx "
 			"flags %llx halted %d\n", s->cpu.seg[S_CS].sel,
@@ -405,6 +414,17 @@ static int soft_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 		enum x86_exit e = x86_run(c, BATCH, &done);
 
 		s->icount += done;
+		if (s->profile) {
+			uint64_t now = hv_now_ns();
+
+			if (now >= s->profile_next_ns) {
+				fprintf(s->profile, "%llu %u %llx\n",
+					(unsigned long long)now, c->cpl,
+					(unsigned long long)(c->seg[S_CS].base +
+							     c->rip));
+				s->profile_next_ns = now + 1000000;
+			}
+		}
 
 		if (e == X86_EXIT_SHUTDOWN) {
 			ex->reason = VCPU_EXIT_SHUTDOWN;

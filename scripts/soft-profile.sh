@@ -1,0 +1,34 @@
+#!/bin/sh
+# Where a guest on the software CPU spends its time: reads the samples
+# hvmd writes with HVMD_SOFT_PROFILE=FILE (one line per millisecond of
+# host time: "ns cpl linear-rip") and prints the functions that most
+# samples fall in, by the guest kernel's System.map (boot the kernel with
+# "nokaslr" so its addresses are the map's).
+#
+#   scripts/soft-profile.sh PROFILE SYSTEM.MAP [FIRST-S LAST-S] [TOP]
+#
+# FIRST-S/LAST-S cut a window in seconds from the first sample.
+set -eu
+[ $# -ge 2 ] || { echo "usage: $0 PROFILE SYSTEM.MAP [FIRST-S LAST-S] [TOP]" >&2; exit 2; }
+prof=$1 map=$2 from=${3:-0} to=${4:-1e12} top=${5:-25}
+[ -r "$prof" ] || { echo "$0: cannot read $prof" >&2; exit 1; }
+[ -r "$map" ] || { echo "$0: cannot read $map" >&2; exit 1; }
+
+# Symbols and samples in one list sorted by address (16 hex digits),
+# then each sample is charged to the last symbol before it.
+{
+	awk '$2 ~ /^[tTwW]$/ { printf "%016s 0 %s\n", $1, $3 }' "$map"
+	awk -v from="$from" -v to="$to" '
+		NR == 1 { t0 = $1 }
+		{ s = ($1 - t0) / 1e9
+		  if (s >= from && s <= to) printf "%016s 1 cpl%s\n", $3, $2 }' "$prof"
+} | tr ' ' '\t' | sed 's/^ */&/' | awk -F'\t' '{ gsub(/ /, "0", $1); print $1 "\t" $2 "\t" $3 }' |
+	LC_ALL=C sort -t "$(printf '\t')" -k1,1 -k2,2n |
+	awk -F'\t' -v top="$top" '
+		$2 == 0 { sym = $3; next }
+		{ n++; name = ($3 == "cpl3") ? "(user mode)" : (sym == "" ? "(below the map)" : sym)
+		  c[name]++ }
+		END {
+			for (k in c) printf "%7d %5.1f%% %s\n", c[k], 100 * c[k] / n, k
+			printf "%7d samples\n", n > "/dev/stderr"
+		}' | sort -rn | head -n "$top"
