@@ -14,19 +14,20 @@ prof=$1 map=$2 from=${3:-0} to=${4:-1e12} top=${5:-25}
 [ -r "$prof" ] || { echo "$0: cannot read $prof" >&2; exit 1; }
 [ -r "$map" ] || { echo "$0: cannot read $map" >&2; exit 1; }
 
-# Symbols and samples in one list sorted by address (16 hex digits),
-# then each sample is charged to the last symbol before it.
+# Symbols and samples in one list sorted by address (zero-padded to 16
+# hex digits), then each sample is charged to the last symbol before it.
+pad='{ a = $1; while (length(a) < 16) a = "0" a }'
 {
-	awk '$2 ~ /^[tTwW]$/ { printf "%016s 0 %s\n", $1, $3 }' "$map"
-	awk -v from="$from" -v to="$to" '
-		NR == 1 { t0 = $1 }
-		{ s = ($1 - t0) / 1e9
-		  if (s >= from && s <= to) printf "%016s 1 cpl%s\n", $3, $2 }' "$prof"
-} | tr ' ' '\t' | sed 's/^ */&/' | awk -F'\t' '{ gsub(/ /, "0", $1); print $1 "\t" $2 "\t" $3 }' |
-	LC_ALL=C sort -t "$(printf '\t')" -k1,1 -k2,2n |
+	awk "$pad"' $2 ~ /^[tTwW]$/ { print a "\t0\t" $3 }' "$map"
+	awk -v from="$from" -v to="$to" 'NR == 1 { t0 = $1 }
+		{ s = ($1 - t0) / 1e9; a = $3; while (length(a) < 16) a = "0" a
+		  if (s >= from && s <= to) print a "\t1\tcpl" $2 }' "$prof"
+} | LC_ALL=C sort -k1,1 -k2,2n |
 	awk -F'\t' -v top="$top" '
 		$2 == 0 { sym = $3; next }
-		{ n++; name = ($3 == "cpl3") ? "(user mode)" : (sym == "" ? "(below the map)" : sym)
+		{ n++
+		  name = sym == "" ? "(below the map)" : sym
+		  if ($3 == "cpl3") name = "(user mode)"
 		  c[name]++ }
 		END {
 			for (k in c) printf "%7d %5.1f%% %s\n", c[k], 100 * c[k] / n, k
