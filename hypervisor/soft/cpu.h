@@ -227,6 +227,11 @@ struct x86 {
 	const uint8_t *fetch_host;
 	uint64_t fetch_gen, fetch_memgen;
 	unsigned fetch_cpl;
+	/* While a block of decoded instructions runs (exec.c, x86_run):
+	 * its code page in host memory; a store into it, or an MMIO access,
+	 * sets blk_stop and the block ends after the current instruction. */
+	uintptr_t blk_code;
+	bool blk_stop;
 	/* The last instructions' linear addresses, for post-mortems. */
 	uint64_t trace[16];
 	unsigned trace_pos;

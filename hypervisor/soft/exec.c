@@ -1544,6 +1544,162 @@ static const uint64_t len_mask1[16] = {
 	0, M(2), M(3), M(4), M(5), M(6), M(7), M(8) };
 #undef M
 
+/*
+ * The block cache: runs of consecutive instructions (a "block": up to a
+ * taken branch, an instruction that changes how the following ones are
+ * fetched or decoded, the end of the page, or BLK_INSNS of them), kept
+ * per host thread with the decoded form of each instruction and the
+ * bytes they were decoded from.  Like the decode cache it needs no
+ * invalidation: a block is entered only when its bytes equal those now
+ * in memory and its decoding mode is today's; its instructions then run
+ * back to back without the per-instruction fetch-page check, cache
+ * lookup and byte comparison.  A store into the block's code page (or
+ * an MMIO access, after which the device model may have written
+ * anything) ends the block after that instruction, so self-modifying
+ * code is seen by the next instruction as before.  Blocks are recorded
+ * while the instructions run one at a time through exec_one: an
+ * instruction is added once it completed, with the bytes read before it
+ * ran.
+ */
+#define BLK_INSNS 16
+#define BLK_BYTES 128
+#define BLK_SLOTS 1024
+struct blk {
+	uint64_t lin;           /* linear address of the first instruction */
+	uint8_t mode;           /* DC_* of the decoding; 0: slot empty */
+	uint8_t n;              /* instructions */
+	uint8_t nbytes;         /* bytes from the first to the end */
+	uint8_t last;           /* offset of the last instruction */
+	uint8_t src[BLK_BYTES];
+	unsigned char d[BLK_INSNS][INSN_DYN];
+} __attribute__((aligned(64)));
+
+static __thread struct blk blocks[BLK_SLOTS];
+/* The block being recorded (not yet valid), the linear address its next
+ * instruction must have, its mode; the block being run. */
+static __thread struct blk *blk_new;
+static __thread uint64_t blk_new_next;
+static __thread uint8_t blk_new_mode;
+static __thread struct blk *blk_cur;
+
+static inline struct blk *blk_slot(uint64_t lin)
+{
+	return &blocks[(lin ^ (lin >> 10)) & (BLK_SLOTS - 1)];
+}
+
+/* Close the block being recorded: valid from now on if it has any
+ * instruction. */
+static void blk_finish(void)
+{
+	struct blk *b = blk_new;
+
+	if (!b)
+		return;
+	blk_new = NULL;
+	if (b->n)
+		b->mode = blk_new_mode;
+}
+
+/* A replayed instruction did not match its recording (see
+ * decode_mismatch): forget the block it came from. */
+static void blk_drop_current(void)
+{
+	if (blk_cur)
+		blk_cur->mode = 0;
+	blk_cur = NULL;
+}
+
+/* Instructions after which a block must end although they fall through:
+ * they change what the next instruction's fetch or decoding depends on
+ * (segments, modes, paging, CPL), the interrupt state (IF, shadows,
+ * HLT) or talk to devices (I/O ports: the device model may write
+ * memory). */
+static bool blk_ends_after(const struct insn *i)
+{
+	if (i->twobyte) {
+		switch (i->op) {
+		case 0x10 ... 0x1f: case 0x28 ... 0x2f:   /* SSE, hints */
+		case 0x40 ... 0x4f:                       /* CMOVcc */
+		case 0x50 ... 0x7f:                       /* SSE, MMX */
+		case 0x80 ... 0x8f:                       /* Jcc */
+		case 0x90 ... 0x9f:                       /* SETcc */
+		case 0xa3 ... 0xa5: case 0xab ... 0xad:   /* BT*, SHxD */
+		case 0xaf ... 0xb1: case 0xb3:            /* IMUL, CMPXCHG */
+		case 0xb6 ... 0xb8: case 0xba ... 0xbf:   /* MOVZX, BT* */
+		case 0xc0 ... 0xff:                       /* XADD, SSE */
+			return false;
+		}
+		return true;
+	}
+	switch (i->op) {
+	case 0x07: case 0x17: case 0x1f:                /* POP sreg */
+	case 0x6c ... 0x6f:                             /* INS, OUTS */
+	case 0x8e:                                      /* MOV sreg */
+	case 0x9a: case 0x9d:                           /* CALL far, POPF */
+	case 0xc4: case 0xc5:                           /* LES, LDS */
+	case 0xca ... 0xcf:                             /* RET far, INT */
+	case 0xe4 ... 0xe7: case 0xea: case 0xec ... 0xef:
+	case 0xf1: case 0xf4: case 0xfa: case 0xfb:     /* HLT, CLI, STI */
+		return true;
+	case 0xff:                                      /* CALL/JMP far */
+		return (i->reg & 7) == 3 || (i->reg & 7) == 5;
+	}
+	return false;
+}
+
+/* Add the instruction that just completed to the block being recorded
+ * (w0/w1: its bytes 0-7 and 7-14 before it ran). */
+static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
+		       uint8_t mode, uint64_t w0, uint64_t w1)
+{
+	struct blk *b = blk_new;
+	unsigned len = i->len, off = b->nbytes;
+	uint8_t bytes[16];
+
+	if (!i->code || i->nocache || lin != blk_new_next ||
+	    mode != blk_new_mode || off + len > BLK_BYTES) {
+		blk_finish();
+		return;
+	}
+	memcpy(bytes, &w0, 8);
+	memcpy(bytes + 7, &w1, 8);
+	memcpy(b->src + off, bytes, len);
+	memcpy(b->d[b->n], i, INSN_DYN);
+	b->last = (uint8_t)off;
+	b->n++;
+	b->nbytes = (uint8_t)(off + len);
+	blk_new_next = lin + len;
+	if (i->done || c->rip != c->insn_rip + len || blk_ends_after(i) ||
+	    b->n == BLK_INSNS || b->nbytes + 15 > BLK_BYTES ||
+	    (blk_new_next & 0xfff) > 0x1000 - 15 || c->halted ||
+	    c->end_batch || c->shadow)
+		blk_finish();
+}
+
+/* The bytes at p equal the block's. */
+static inline bool blk_same(const struct blk *b, const uint8_t *p)
+{
+	unsigned nb = b->nbytes, k;
+	uint64_t x, y, d = 0;
+
+	if (nb < 8) {
+		memcpy(&x, p, 8);
+		memcpy(&y, b->src, 8);
+		return !((x ^ y) & ((1ull << (8 * nb)) - 1));
+	}
+	for (k = 0; k + 8 <= nb; k += 8) {
+		memcpy(&x, p + k, 8);
+		memcpy(&y, b->src + k, 8);
+		d |= x ^ y;
+	}
+	if (k < nb) {
+		memcpy(&x, p + nb - 8, 8);
+		memcpy(&y, b->src + nb - 8, 8);
+		d |= x ^ y;
+	}
+	return !d;
+}
+
 /* A cached instruction's code fetched differently from its recording
  * (cannot happen for a decoder whose lengths depend on bytes and mode
  * alone): drop the entry and run the instruction again from its bytes. */
@@ -1556,17 +1712,27 @@ static _Noreturn void decode_mismatch(struct x86 *c, struct insn *i)
 		     "(op %s%02x)\n", (unsigned long long)lin,
 		     i->twobyte ? "0f " : "", i->op);
 	memset(dc_slot(lin), 0, sizeof(struct dc_entry));
+	blk_drop_current();
 	x86_retry(c);
 }
 
-static inline __attribute__((always_inline)) void
-exec_one(struct x86 *c, struct insn *i)
+static inline __attribute__((always_inline)) uint8_t
+decode_mode(const struct x86 *c)
 {
 	bool l64 = x86_code64(c);
 	bool def32 = !l64 && (c->seg[S_CS].attr & SEG_DB) && x86_pe(c) &&
 		     !x86_v86(c);
-	uint8_t mode = DC_VALID | (l64 ? DC_64 : 0) | (def32 ? DC_DEF32 : 0);
-	uint64_t lin = code_window(c, i, l64);
+
+	return DC_VALID | (l64 ? DC_64 : 0) | (def32 ? DC_DEF32 : 0);
+}
+
+/* Decode (or find in the decode cache) and run the instruction at rip;
+ * with record, add it to the block being recorded. */
+static inline __attribute__((always_inline)) void
+exec_one_at(struct x86 *c, struct insn *i, uint8_t mode, uint64_t lin,
+	    bool record)
+{
+	bool l64 = mode & DC_64, def32 = mode & DC_DEF32;
 	struct dc_entry *e = NULL;
 	uint64_t w0 = 0, w1 = 0;
 
@@ -1605,6 +1771,17 @@ exec_one(struct x86 *c, struct insn *i)
 		c->rip += i->len;
 	if (!x86_code64(c))
 		c->rip &= 0xffffffffull;
+	if (record && blk_new)
+		blk_record(c, i, lin, mode, w0, w1);
+}
+
+static inline __attribute__((always_inline)) void
+exec_one(struct x86 *c, struct insn *i)
+{
+	uint8_t mode = decode_mode(c);
+	uint64_t lin = code_window(c, i, mode & DC_64);
+
+	exec_one_at(c, i, mode, lin, false);
 }
 
 bool x86_interruptible(const struct x86 *c)
@@ -1731,8 +1908,56 @@ enum x86_exit x86_step(struct x86 *c)
 	return step_fault(c, r);
 }
 
+/* Run the block b, whose bytes are at the start of the code window
+ * (step_begin already ran for its first instruction), up to max
+ * instructions in all; the exit as step_end's for the last one run. */
+static enum x86_exit blk_run(struct x86 *c, struct insn *i,
+			     const struct blk *b, volatile unsigned *n,
+			     unsigned max)
+{
+	unsigned k = 0;
+
+	c->blk_code = (uintptr_t)c->fetch_host;
+	c->blk_stop = false;
+	blk_cur = (struct blk *)b;
+	for (;;) {
+		memcpy(i, b->d[k], INSN_DYN);
+		i->replay = true;
+		i->imm_pos = 0;
+		i->done = false;
+		i->atomic_host = NULL;
+		if (i->lock && !lock_ok(i))
+			x86_raise_noerr(c, X86_UD);
+		i->atomic = i->lock;
+		if (i->twobyte)
+			exec_twobyte(c, i);
+		else
+			exec_onebyte(c, i);
+		*n = *n + 1;
+		uint64_t next = c->insn_rip + i->len;
+		if (!i->done)
+			c->rip += i->len;
+		if (!x86_code64(c)) {
+			c->rip &= 0xffffffffull;
+			next &= 0xffffffffull;
+		}
+		if (c->shadow && c->rip != c->shadow_rip)
+			c->shadow = false;
+		if (++k == b->n || i->done || c->rip != next ||
+		    c->blk_stop | c->end_batch | c->halted || *n >= max)
+			break;
+		/* step_begin for the next one: nothing to check but these. */
+		c->insn_rip = c->rip;
+		c->saved_sp = c->r[R_SP];
+		c->ckpt.valid = false;
+	}
+	blk_cur = NULL;
+	return step_end(c, i);
+}
+
 /* Like x86_step max times, with one setjmp for the whole run (re-armed
- * only after a fault): the fast path of a busy vCPU. */
+ * only after a fault): the fast path of a busy vCPU.  Runs blocks from
+ * the block cache where it has them and records new ones. */
 enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 {
 	struct insn i;
@@ -1748,14 +1973,46 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 		step_begin(c, &i);
 		r = setjmp(c->fault);
 		if (r != 0) {
+			/* The faulting instruction is not in the block being
+			 * recorded; what is before it is. */
+			blk_finish();
+			blk_cur = NULL;
 			n = n + 1;
 			e = step_fault(c, r);
 			continue;
 		}
 		for (;;) {
-			exec_one(c, &i);
+			uint8_t mode = decode_mode(c);
+			uint64_t lin = code_window(c, &i, mode & DC_64);
+
+			if (i.code) {
+				struct blk *b = blk_slot(lin);
+
+				if (b->lin == lin && b->mode == mode &&
+				    (mode & DC_64 || c->rip + b->last + 14 <=
+				     c->seg[S_CS].limit) &&
+				    blk_same(b, i.code)) {
+					blk_finish();
+					e = blk_run(c, &i, b, &n, max);
+					goto next;
+				}
+				if (!blk_new || blk_new_next != lin) {
+					blk_finish();
+					if ((lin & 0xfff) <= 0x1000 - 15) {
+						b->mode = 0;
+						b->lin = lin;
+						b->n = 0;
+						b->nbytes = 0;
+						blk_new = b;
+						blk_new_next = lin;
+						blk_new_mode = mode;
+					}
+				}
+			}
+			exec_one_at(c, &i, mode, lin, true);
 			n = n + 1;
 			e = step_end(c, &i);
+		next:
 			if (e != X86_EXIT_NONE || n >= max)
 				break;
 			step_begin(c, &i);

@@ -136,6 +136,18 @@ static inline void host_store(uint8_t *p, uint64_t v, unsigned size)
 	memcpy(p, &v, 8);
 }
 
+/* A store of size bytes at host address p: if it touches the code page
+ * of the block of decoded instructions being run, the block must end
+ * after this instruction (its remaining instructions were decoded from
+ * the bytes before the store).  Conservative: any byte of the page. */
+static inline void x86_code_store(struct x86 *c, const uint8_t *p,
+				  unsigned size)
+{
+	if (__builtin_expect((uintptr_t)p + size - c->blk_code <
+			     0x1000u + size, 0))
+		c->blk_stop = true;
+}
+
 /* The host address of a data access in 64-bit code that the TLB already
  * allows (in one RAM page, writable when writing), or NULL: the slow path
  * then does everything (limits, walks, faults, MMIO, ROM).  Exactly what
@@ -180,10 +192,12 @@ static inline void x86_write(struct x86 *c, int seg, uint64_t off,
 {
 	uint8_t *p = x86_host_fast(c, seg, off, size, ACC_WRITE);
 
-	if (p)
+	if (p) {
+		x86_code_store(c, p, size);
 		host_store(p, val, size);
-	else
+	} else {
 		x86_write_slow(c, seg, off, val, size);
+	}
 }
 
 /* ---- stack (exec.c) ---- */

@@ -321,6 +321,7 @@ uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size)
 			v |= x86_read_phys(c, pa + i, 1) << (8 * i);
 		return v;
 	}
+	c->blk_stop = true;
 	if (c->bus->mmio(c->bus->opaque, pa, size, false, &v)) {
 		c->io_abort = true;
 		longjmp(c->fault, -1);
@@ -335,8 +336,10 @@ void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size)
 	uint8_t *p = c->bus->ram(c->bus->opaque, pa, &avail, &ro);
 
 	if (p && avail >= size) {
-		if (!ro)
+		if (!ro) {
+			x86_code_store(c, p, size);
 			host_store(p, val, size);
+		}
 		return;
 	}
 	if (p) {
@@ -344,6 +347,7 @@ void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size)
 			x86_write_phys(c, pa + i, val >> (8 * i), 1);
 		return;
 	}
+	c->blk_stop = true;     /* the device model may write to code */
 	if (c->bus->mmio(c->bus->opaque, pa, size, true, &val)) {
 		c->io_abort = true;
 		longjmp(c->fault, -1);
@@ -392,8 +396,10 @@ void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
 	struct tlb_entry *t = tlb_get(c, lin, ACC_WRITE, user);
 
 	if (t->host) {
-		if (!t->host_ro)
+		if (!t->host_ro) {
+			x86_code_store(c, t->host + (lin & 0xfff), size);
 			host_store(t->host + (lin & 0xfff), val, size);
+		}
 		return;
 	}
 	x86_write_phys(c, t->ppage | (lin & 0xfff), val, size);
@@ -411,6 +417,7 @@ uint8_t *x86_host_rmw(struct x86 *c, int seg, uint64_t off, unsigned size)
 	t = tlb_get(c, lin, ACC_WRITE, c->cpl == 3);
 	if (!t->host || t->host_ro)
 		return NULL;
+	x86_code_store(c, t->host + (lin & 0xfff), size);
 	return t->host + (lin & 0xfff);
 }
 

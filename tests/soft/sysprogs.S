@@ -848,6 +848,20 @@ smc_imm:
 	mov $0x40, %bl
 	loop 2b
 	mov %eax, OUT+4
+	/* A store into a later instruction of a block that runs from the
+	 * block cache: the third time round, the block recorded the
+	 * second time (with the nop) is entered and its first
+	 * instruction turns the nop into inc %eax. */
+	xor %eax, %eax
+	mov $3, %ecx
+	mov $0x90, %bl
+4:	mov %bl, A(5f)
+5:	nop
+	cmp $2, %ecx
+	jne 6f
+	mov $0x40, %bl
+6:	loop 4b
+	mov %eax, OUT+16
 	xor %edi, %edi
 smc_dma:
 	.byte 0xb8                      /* mov $imm32, %eax */
