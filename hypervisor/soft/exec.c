@@ -1570,6 +1570,7 @@ struct blk {
 	uint8_t n;              /* instructions */
 	uint8_t nbytes;         /* bytes from the first to the end */
 	uint8_t last;           /* offset of the last instruction */
+	uint8_t fop[BLK_INSNS]; /* FOP_*: how blk_run runs each one */
 	uint8_t src[BLK_BYTES];
 	unsigned char d[BLK_INSNS][INSN_DYN];
 } __attribute__((aligned(64)));
@@ -1647,6 +1648,54 @@ static bool blk_ends_after(const struct insn *i)
 	return false;
 }
 
+/*
+ * The most frequent instruction forms of 64-bit code have their own
+ * short paths in blk_run (FOP_*): the same operations as their cases in
+ * exec_onebyte/exec_twobyte, on the recorded decoding, without the
+ * decoder's replay, the opcode switch and the copy of struct insn.  Only
+ * 32- and 64-bit operand sizes, 64-bit addresses, no LOCK/REP prefixes;
+ * everything else is FOP_GENERIC.
+ */
+enum {
+	FOP_GENERIC, FOP_MOV_EG, FOP_MOV_GE, FOP_LEA, FOP_ALU_EG, FOP_ALU_GE,
+	FOP_TEST_EG, FOP_GRP1, FOP_SHIFT_I, FOP_JCC, FOP_MOVZX, FOP_MOVSX,
+	FOP_CMOV, FOP_IMUL, FOP_PUSH, FOP_POP, FOP_MOV_RI,
+};
+
+static uint8_t blk_fop(const struct insn *i)
+{
+	if (!i->mode64 || i->lock || i->rep || i->repne ||
+	    (i->osize != 4 && i->osize != 8) || i->asize != 8)
+		return FOP_GENERIC;
+	if (i->twobyte) {
+		switch (i->op) {
+		case 0x40 ... 0x4f: return FOP_CMOV;
+		case 0x80 ... 0x8f: return FOP_JCC;
+		case 0xaf: return FOP_IMUL;
+		case 0xb6: case 0xb7: return FOP_MOVZX;
+		case 0xbe: case 0xbf: return FOP_MOVSX;
+		}
+		return FOP_GENERIC;
+	}
+	if (i->op < 0x40 && (i->op & 7) == 1)
+		return FOP_ALU_EG;
+	if (i->op < 0x40 && (i->op & 7) == 3)
+		return FOP_ALU_GE;
+	switch (i->op) {
+	case 0x50 ... 0x57: return FOP_PUSH;
+	case 0x58 ... 0x5f: return FOP_POP;
+	case 0x70 ... 0x7f: return FOP_JCC;
+	case 0x81: case 0x83: return FOP_GRP1;
+	case 0x85: return FOP_TEST_EG;
+	case 0x89: return FOP_MOV_EG;
+	case 0x8b: return FOP_MOV_GE;
+	case 0x8d: return i->mem ? FOP_LEA : FOP_GENERIC;
+	case 0xb8 ... 0xbf: return FOP_MOV_RI;
+	case 0xc1: return FOP_SHIFT_I;
+	}
+	return FOP_GENERIC;
+}
+
 /* Add the instruction that just completed to the block being recorded
  * (w0/w1: its bytes 0-7 and 7-14 before it ran). */
 static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
@@ -1665,6 +1714,7 @@ static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
 	memcpy(bytes + 7, &w1, 8);
 	memcpy(b->src + off, bytes, len);
 	memcpy(b->d[b->n], i, INSN_DYN);
+	b->fop[b->n] = blk_fop(i);
 	b->last = (uint8_t)off;
 	b->n++;
 	b->nbytes = (uint8_t)(off + len);
@@ -1921,31 +1971,167 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 	c->blk_stop = false;
 	blk_cur = (struct blk *)b;
 	for (;;) {
-		memcpy(i, b->d[k], INSN_DYN);
-		i->replay = true;
-		i->imm_pos = 0;
-		i->done = false;
-		i->atomic_host = NULL;
-		if (i->lock && !lock_ok(i))
-			x86_raise_noerr(c, X86_UD);
-		i->atomic = i->lock;
-		if (i->twobyte)
-			exec_twobyte(c, i);
-		else
-			exec_onebyte(c, i);
+		const struct insn *s = (const struct insn *)b->d[k];
+		unsigned os = s->osize;
+		bool done = false;
+		uint64_t v, a, ea = 0;
+
+		if (s->mem) {
+			ea = (uint64_t)(int64_t)s->ea_disp;
+			if (s->ea_base >= 0)
+				ea += c->r[s->ea_base];
+			if (s->ea_index >= 0)
+				ea += c->r[s->ea_index] << s->ea_scale;
+			if (s->riprel)
+				ea += c->rip + s->len;
+		}
+#define E_READ(size) (s->mem ? x86_read(c, s->ea_seg, ea, size) : \
+		      reg_get(c, s, s->rm, size))
+#define E_WRITE(size, val) do { \
+		if (s->mem) \
+			x86_write(c, s->ea_seg, ea, (val) & szmask(size), size); \
+		else \
+			reg_set(c, s, s->rm, size, val); \
+	} while (0)
+		switch (b->fop[k]) {
+		case FOP_MOV_EG:
+			E_WRITE(os, c->r[s->reg] & szmask(os));
+			break;
+		case FOP_MOV_GE:
+			reg_set(c, s, s->reg, os, E_READ(os));
+			break;
+		case FOP_LEA:
+			reg_set(c, s, s->reg, os, ea & szmask(os));
+			break;
+		case FOP_ALU_EG:
+			a = E_READ(os);
+			v = alu_op(&c->flags, s->op >> 3, a,
+				   c->r[s->reg] & szmask(os), os);
+			if ((s->op >> 3) != 7)
+				E_WRITE(os, v);
+			break;
+		case FOP_ALU_GE:
+			a = E_READ(os);
+			v = alu_op(&c->flags, s->op >> 3,
+				   c->r[s->reg] & szmask(os), a, os);
+			if ((s->op >> 3) != 7)
+				reg_set(c, s, s->reg, os, v);
+			break;
+		case FOP_TEST_EG:
+			alu_logic(&c->flags, E_READ(os) &
+				  (c->r[s->reg] & szmask(os)), os);
+			break;
+		case FOP_GRP1: {
+			unsigned op = s->reg & 7;
+
+			v = s->op == 0x83 ? sext(s->imm[0], 1) :
+			    os == 8 ? sext(s->imm[0], 4) : s->imm[0];
+			a = E_READ(os);
+			v = alu_op(&c->flags, (int)op, a, v & szmask(os), os);
+			if (op != 7)
+				E_WRITE(os, v);
+			break;
+		}
+		case FOP_SHIFT_I: {
+			unsigned cnt = (unsigned)s->imm[0] & (os == 8 ? 63 : 31);
+
+			a = E_READ(os);
+			if (!cnt) {
+				if (!s->mem && os == 4)
+					reg_set(c, s, s->rm, 4, a);
+				break;
+			}
+			v = alu_shift(&c->flags, s->reg & 7, a, cnt, os);
+			E_WRITE(os, v);
+			break;
+		}
+		case FOP_JCC:
+			if (cond(c, s->op & 15)) {
+				v = c->rip + s->len + (s->twobyte ?
+					sext(s->imm[0], 4) : sext(s->imm[0], 1));
+				if (!x86_canonical(v))
+					x86_raise(c, X86_GP, 0);
+				c->rip = v;
+				done = true;
+			}
+			break;
+		case FOP_MOVZX:
+			v = E_READ(s->op == 0xb6 ? 1 : 2);
+			reg_set(c, s, s->reg, os, v);
+			break;
+		case FOP_MOVSX:
+			v = E_READ(s->op == 0xbe ? 1 : 2);
+			reg_set(c, s, s->reg, os, sext(v, s->op == 0xbe ? 1 : 2));
+			break;
+		case FOP_CMOV:
+			v = E_READ(os);
+			if (cond(c, s->op & 15))
+				reg_set(c, s, s->reg, os, v);
+			else if (os == 4)
+				reg_set(c, s, s->reg, 4, c->r[s->reg] & szmask(4));
+			break;
+		case FOP_IMUL: {
+			a = c->r[s->reg] & szmask(os);
+			uint64_t m = E_READ(os);
+			__int128 p = (__int128)(int64_t)sext(a, os) *
+				     (int64_t)sext(m, os);
+			uint64_t lo = (uint64_t)p & szmask(os);
+			bool over = p != (__int128)(int64_t)sext(lo, os);
+
+			reg_set(c, s, s->reg, os, lo);
+			c->flags &= ~(uint64_t)F_ARITH;
+			c->flags |= over ? (F_CF | F_OF) : 0;
+			flags_szp(&c->flags, lo, os);
+			break;
+		}
+		case FOP_PUSH:
+			v = c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)];
+			x86_write(c, S_SS, c->r[R_SP] - 8, v, 8);
+			c->r[R_SP] -= 8;
+			break;
+		case FOP_POP:
+			v = x86_read(c, S_SS, c->r[R_SP], 8);
+			c->r[R_SP] += 8;
+			c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)] = v;
+			break;
+		case FOP_MOV_RI:
+			reg_set(c, s, (s->op & 7) | (s->rex & 1 ? 8 : 0), os,
+				s->imm[0]);
+			break;
+		default:
+			memcpy(i, s, INSN_DYN);
+			i->replay = true;
+			i->imm_pos = 0;
+			i->done = false;
+			i->atomic_host = NULL;
+			if (i->lock && !lock_ok(i))
+				x86_raise_noerr(c, X86_UD);
+			i->atomic = i->lock;
+			if (i->twobyte)
+				exec_twobyte(c, i);
+			else
+				exec_onebyte(c, i);
+			done = i->done;
+			break;
+		}
+#undef E_READ
+#undef E_WRITE
 		*n = *n + 1;
-		uint64_t next = c->insn_rip + i->len;
-		if (!i->done)
-			c->rip += i->len;
+		uint64_t next = c->insn_rip + s->len;
+		if (!done)
+			c->rip += s->len;
 		if (!x86_code64(c)) {
 			c->rip &= 0xffffffffull;
 			next &= 0xffffffffull;
 		}
 		if (c->shadow && c->rip != c->shadow_rip)
 			c->shadow = false;
-		if (++k == b->n || i->done || c->rip != next ||
-		    c->blk_stop | c->end_batch | c->halted || *n >= max)
+		if (++k == b->n || done || c->rip != next ||
+		    c->blk_stop | c->end_batch | c->halted || *n >= max) {
+			i->len = s->len;        /* for step_end */
+			i->done = done;
 			break;
+		}
 		/* step_begin for the next one: nothing to check but these. */
 		c->insn_rip = c->rip;
 		c->saved_sp = c->r[R_SP];
