@@ -1965,15 +1965,22 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			     const struct blk *b, volatile unsigned *n,
 			     unsigned max)
 {
-	unsigned k = 0;
+	unsigned k = 0, lim = b->n;
+	bool l64 = b->mode & DC_64;
 
+	/* After STI or MOV SS only the first instruction: step_end ends
+	 * the interrupt shadow. */
+	if (c->shadow)
+		lim = 1;
+	if (lim > max - *n)
+		lim = max - *n;
 	c->blk_code = (uintptr_t)c->fetch_host;
 	c->blk_stop = false;
 	blk_cur = (struct blk *)b;
 	for (;;) {
 		const struct insn *s = (const struct insn *)b->d[k];
 		unsigned os = s->osize;
-		bool done = false;
+		bool done = false, generic = false;
 		uint64_t v, a, ea = 0;
 
 		if (s->mem) {
@@ -1985,11 +1992,11 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			if (s->riprel)
 				ea += c->rip + s->len;
 		}
-#define E_READ(size) (s->mem ? x86_read(c, s->ea_seg, ea, size) : \
+#define E_READ(size) (s->mem ? x86_read64(c, s->ea_seg, ea, size) : \
 		      reg_get(c, s, s->rm, size))
 #define E_WRITE(size, val) do { \
 		if (s->mem) \
-			x86_write(c, s->ea_seg, ea, (val) & szmask(size), size); \
+			x86_write64(c, s->ea_seg, ea, (val) & szmask(size), size); \
 		else \
 			reg_set(c, s, s->rm, size, val); \
 	} while (0)
@@ -2086,11 +2093,11 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		}
 		case FOP_PUSH:
 			v = c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)];
-			x86_write(c, S_SS, c->r[R_SP] - 8, v, 8);
+			x86_write64(c, S_SS, c->r[R_SP] - 8, v, 8);
 			c->r[R_SP] -= 8;
 			break;
 		case FOP_POP:
-			v = x86_read(c, S_SS, c->r[R_SP], 8);
+			v = x86_read64(c, S_SS, c->r[R_SP], 8);
 			c->r[R_SP] += 8;
 			c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)] = v;
 			break;
@@ -2112,30 +2119,37 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			else
 				exec_onebyte(c, i);
 			done = i->done;
+			generic = true;
+			c->ckpt.valid = false;
 			break;
 		}
 #undef E_READ
 #undef E_WRITE
 		*n = *n + 1;
-		uint64_t next = c->insn_rip + s->len;
+		bool stop = done;
 		if (!done)
 			c->rip += s->len;
-		if (!x86_code64(c)) {
-			c->rip &= 0xffffffffull;
-			next &= 0xffffffffull;
+		/* Only a generic instruction can change modes, rip other
+		 * than by a branch, the halt or batch state. */
+		if (__builtin_expect(!l64 || done || generic, 0)) {
+			uint64_t next = c->insn_rip + s->len;
+
+			if (!x86_code64(c)) {
+				c->rip &= 0xffffffffull;
+				next &= 0xffffffffull;
+			}
+			stop |= c->rip != next || c->end_batch || c->halted;
 		}
-		if (c->shadow && c->rip != c->shadow_rip)
-			c->shadow = false;
-		if (++k == b->n || done || c->rip != next ||
-		    c->blk_stop | c->end_batch | c->halted || *n >= max) {
+		if (++k == lim || stop || c->blk_stop) {
 			i->len = s->len;        /* for step_end */
 			i->done = done;
 			break;
 		}
-		/* step_begin for the next one: nothing to check but these. */
+		/* step_begin for the next one: nothing to check but these
+		 * (ckpt.valid is cleared after generic instructions, the
+		 * only ones that set it). */
 		c->insn_rip = c->rip;
 		c->saved_sp = c->r[R_SP];
-		c->ckpt.valid = false;
 	}
 	blk_cur = NULL;
 	return step_end(c, i);

@@ -152,14 +152,15 @@ static inline void x86_code_store(struct x86 *c, const uint8_t *p,
  * allows (in one RAM page, writable when writing), or NULL: the slow path
  * then does everything (limits, walks, faults, MMIO, ROM).  Exactly what
  * x86_linear + tlb_get would find, without the calls. */
-static inline uint8_t *x86_host_fast(struct x86 *c, int seg, uint64_t off,
-				     unsigned size, enum acc acc)
+static inline __attribute__((always_inline)) uint8_t *
+x86_host_fast_in(struct x86 *c, int seg, uint64_t off, unsigned size,
+		 enum acc acc, bool known64)
 {
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 	const struct tlb_entry *t;
 	uint64_t lin, tag;
 
-	if (!x86_code64(c) || !mg)
+	if ((!known64 && !x86_code64(c)) || !mg)
 		return NULL;
 	lin = off + (seg == S_FS || seg == S_GS ? c->seg[seg].base : 0);
 	if (!x86_canonical(lin) || (lin & 0xfff) + size > 0x1000)
@@ -177,20 +178,27 @@ static inline uint8_t *x86_host_fast(struct x86 *c, int seg, uint64_t off,
 	return t->host + (lin & 0xfff);
 }
 
-static inline uint64_t x86_read(struct x86 *c, int seg, uint64_t off,
-				unsigned size)
+static inline uint8_t *x86_host_fast(struct x86 *c, int seg, uint64_t off,
+				     unsigned size, enum acc acc)
 {
-	uint8_t *p = x86_host_fast(c, seg, off, size, ACC_READ);
+	return x86_host_fast_in(c, seg, off, size, acc, false);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+x86_read_in(struct x86 *c, int seg, uint64_t off, unsigned size, bool known64)
+{
+	uint8_t *p = x86_host_fast_in(c, seg, off, size, ACC_READ, known64);
 
 	if (p)
 		return host_load(p, size);
 	return x86_read_slow(c, seg, off, size);
 }
 
-static inline void x86_write(struct x86 *c, int seg, uint64_t off,
-			     uint64_t val, unsigned size)
+static inline __attribute__((always_inline)) void
+x86_write_in(struct x86 *c, int seg, uint64_t off, uint64_t val,
+	     unsigned size, bool known64)
 {
-	uint8_t *p = x86_host_fast(c, seg, off, size, ACC_WRITE);
+	uint8_t *p = x86_host_fast_in(c, seg, off, size, ACC_WRITE, known64);
 
 	if (p) {
 		x86_code_store(c, p, size);
@@ -198,6 +206,31 @@ static inline void x86_write(struct x86 *c, int seg, uint64_t off,
 	} else {
 		x86_write_slow(c, seg, off, val, size);
 	}
+}
+
+static inline uint64_t x86_read(struct x86 *c, int seg, uint64_t off,
+				unsigned size)
+{
+	return x86_read_in(c, seg, off, size, false);
+}
+
+static inline void x86_write(struct x86 *c, int seg, uint64_t off,
+			     uint64_t val, unsigned size)
+{
+	x86_write_in(c, seg, off, val, size, false);
+}
+
+/* The same, for callers that know the code is 64-bit. */
+static inline uint64_t x86_read64(struct x86 *c, int seg, uint64_t off,
+				  unsigned size)
+{
+	return x86_read_in(c, seg, off, size, true);
+}
+
+static inline void x86_write64(struct x86 *c, int seg, uint64_t off,
+			       uint64_t val, unsigned size)
+{
+	x86_write_in(c, seg, off, val, size, true);
 }
 
 /* ---- stack (exec.c) ---- */
