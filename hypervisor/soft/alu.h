@@ -21,7 +21,8 @@ static inline uint64_t parity(uint64_t v)
 	return __builtin_parity((unsigned)(v & 0xff)) ? 0 : F_PF;
 }
 
-static inline void flags_szp(uint64_t *flags, uint64_t res, unsigned size)
+static inline __attribute__((always_inline)) void
+flags_szp(uint64_t *flags, uint64_t res, unsigned size)
 {
 	*flags &= ~(uint64_t)(F_SF | F_ZF | F_PF);
 	*flags |= (res & szmask(size)) == 0 ? F_ZF : 0;
@@ -29,7 +30,8 @@ static inline void flags_szp(uint64_t *flags, uint64_t res, unsigned size)
 	*flags |= parity(res);
 }
 
-static inline uint64_t alu_add(uint64_t *flags, uint64_t a, uint64_t b,
+static inline __attribute__((always_inline)) uint64_t
+alu_add(uint64_t *flags, uint64_t a, uint64_t b,
 			       unsigned cin, unsigned size)
 {
 	uint64_t m = szmask(size);
@@ -44,7 +46,8 @@ static inline uint64_t alu_add(uint64_t *flags, uint64_t a, uint64_t b,
 	return r;
 }
 
-static inline uint64_t alu_sub(uint64_t *flags, uint64_t a, uint64_t b,
+static inline __attribute__((always_inline)) uint64_t
+alu_sub(uint64_t *flags, uint64_t a, uint64_t b,
 			       unsigned bin, unsigned size)
 {
 	uint64_t m = szmask(size);
@@ -67,7 +70,8 @@ static inline uint64_t alu_logic(uint64_t *flags, uint64_t r, unsigned size)
 }
 
 /* op: 0 add 1 or 2 adc 3 sbb 4 and 5 sub 6 xor 7 cmp */
-static inline uint64_t alu_op(uint64_t *flags, int op, uint64_t a,
+static inline __attribute__((always_inline)) uint64_t
+alu_op(uint64_t *flags, int op, uint64_t a,
 			      uint64_t b, unsigned size)
 {
 	unsigned cf = (*flags & F_CF) ? 1 : 0;

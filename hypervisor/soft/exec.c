@@ -283,7 +283,8 @@ static uint64_t stack_peek(struct x86 *c, unsigned size, unsigned offset)
 
 /* ---- conditions ---- */
 
-bool cond(const struct x86 *c, unsigned cc)
+static inline __attribute__((always_inline)) bool
+cond_in(const struct x86 *c, unsigned cc)
 {
 	uint64_t f = c->flags;
 	bool r;
@@ -299,6 +300,11 @@ bool cond(const struct x86 *c, unsigned cc)
 	default: r = (f & F_ZF) || (!(f & F_SF) != !(f & F_OF)); break;
 	}
 	return (cc & 1) ? !r : r;
+}
+
+bool cond(const struct x86 *c, unsigned cc)
+{
+	return cond_in(c, cc);
 }
 
 /* ---- control transfer ---- */
@@ -1649,51 +1655,110 @@ static bool blk_ends_after(const struct insn *i)
 }
 
 /*
- * The most frequent instruction forms of 64-bit code have their own
- * short paths in blk_run (FOP_*): the same operations as their cases in
- * exec_onebyte/exec_twobyte, on the recorded decoding, without the
- * decoder's replay, the opcode switch and the copy of struct insn.  Only
- * 32- and 64-bit operand sizes, 64-bit addresses, no LOCK/REP prefixes;
- * everything else is FOP_GENERIC.
+ * The most frequent instruction forms have their own short paths in
+ * blk_run (FOP_*): the same operations as their cases in exec_onebyte,
+ * exec_group1/2/3/5 and exec_twobyte, on the recorded decoding, without
+ * the decoder's replay, the opcode switch and the copy of struct insn.
+ * Only 32- and 64-bit operand sizes (byte forms where the opcode says
+ * so), no LOCK/REP prefixes; in 64-bit code with 64-bit addresses any
+ * operand, elsewhere (32-bit addresses) only register operands and LEA,
+ * and no stack or near-branch forms but Jcc.  Everything else is
+ * FOP_GENERIC.
  */
 enum {
 	FOP_GENERIC, FOP_MOV_EG, FOP_MOV_GE, FOP_LEA, FOP_ALU_EG, FOP_ALU_GE,
-	FOP_TEST_EG, FOP_GRP1, FOP_SHIFT_I, FOP_JCC, FOP_MOVZX, FOP_MOVSX,
-	FOP_CMOV, FOP_IMUL, FOP_PUSH, FOP_POP, FOP_MOV_RI,
+	FOP_ALU_AI, FOP_TEST_EG, FOP_TEST_AI, FOP_GRP1, FOP_SHIFT, FOP_JCC,
+	FOP_MOVZX, FOP_MOVSX, FOP_CMOV, FOP_IMUL, FOP_IMUL_I, FOP_INCDEC_R,
+	FOP_INCDEC_E, FOP_GRP3, FOP_MOV_EI, FOP_SETCC, FOP_MOV_RI,
+	/* 64-bit code only: */
+	FOP_PUSH, FOP_POP, FOP_MOVSXD, FOP_CALL, FOP_RET, FOP_JMP,
 };
 
-static uint8_t blk_fop(const struct insn *i)
+/* blk_run's switch is on form * 3 + the operand size's index (0: byte,
+ * 1: 32-bit, 2: 64-bit), so that its cases for the frequent forms are
+ * compiled once per size, with the size a constant. */
+static uint8_t fop_sized(uint8_t f, const struct insn *i)
 {
-	if (!i->mode64 || i->lock || i->rep || i->repne ||
-	    (i->osize != 4 && i->osize != 8) || i->asize != 8)
-		return FOP_GENERIC;
+	unsigned sz;
+
+	switch (f) {
+	case FOP_MOV_EG: case FOP_MOV_GE: case FOP_ALU_EG: case FOP_ALU_GE:
+	case FOP_ALU_AI: case FOP_TEST_EG: case FOP_TEST_AI: case FOP_GRP1:
+	case FOP_SHIFT: case FOP_MOV_EI: case FOP_INCDEC_E: case FOP_GRP3:
+		sz = i->op & 1 ? i->osize : 1;
+		break;
+	case FOP_LEA: case FOP_MOVZX: case FOP_MOVSX: case FOP_CMOV:
+	case FOP_IMUL: case FOP_IMUL_I: case FOP_MOV_RI: case FOP_MOVSXD:
+		sz = i->osize;
+		break;
+	default:
+		sz = 1;
+		break;
+	}
+	return (uint8_t)(f * 3 + (sz == 8 ? 2 : sz == 4 ? 1 : 0));
+}
+
+static uint8_t blk_fop_form(const struct insn *i)
+{
+	uint8_t op = i->op;
+
 	if (i->twobyte) {
-		switch (i->op) {
+		switch (op) {
 		case 0x40 ... 0x4f: return FOP_CMOV;
 		case 0x80 ... 0x8f: return FOP_JCC;
+		case 0x90 ... 0x9f: return FOP_SETCC;
 		case 0xaf: return FOP_IMUL;
 		case 0xb6: case 0xb7: return FOP_MOVZX;
 		case 0xbe: case 0xbf: return FOP_MOVSX;
 		}
 		return FOP_GENERIC;
 	}
-	if (i->op < 0x40 && (i->op & 7) == 1)
-		return FOP_ALU_EG;
-	if (i->op < 0x40 && (i->op & 7) == 3)
-		return FOP_ALU_GE;
-	switch (i->op) {
+	if (op < 0x40) {
+		switch (op & 7) {
+		case 0: case 1: return FOP_ALU_EG;
+		case 2: case 3: return FOP_ALU_GE;
+		case 4: case 5: return FOP_ALU_AI;
+		}
+		return FOP_GENERIC;
+	}
+	switch (op) {
+	case 0x40 ... 0x4f: return i->mode64 ? FOP_GENERIC : FOP_INCDEC_R;
 	case 0x50 ... 0x57: return FOP_PUSH;
 	case 0x58 ... 0x5f: return FOP_POP;
+	case 0x63: return i->mode64 ? FOP_MOVSXD : FOP_GENERIC;
+	case 0x69: case 0x6b: return FOP_IMUL_I;
 	case 0x70 ... 0x7f: return FOP_JCC;
-	case 0x81: case 0x83: return FOP_GRP1;
-	case 0x85: return FOP_TEST_EG;
-	case 0x89: return FOP_MOV_EG;
-	case 0x8b: return FOP_MOV_GE;
+	case 0x80: case 0x81: case 0x83: return FOP_GRP1;
+	case 0x84: case 0x85: return FOP_TEST_EG;
+	case 0x88: case 0x89: return FOP_MOV_EG;
+	case 0x8a: case 0x8b: return FOP_MOV_GE;
 	case 0x8d: return i->mem ? FOP_LEA : FOP_GENERIC;
+	case 0xa8: case 0xa9: return FOP_TEST_AI;
 	case 0xb8 ... 0xbf: return FOP_MOV_RI;
-	case 0xc1: return FOP_SHIFT_I;
+	case 0xc0: case 0xc1: case 0xd0 ... 0xd3: return FOP_SHIFT;
+	case 0xc3: return FOP_RET;
+	case 0xc6: case 0xc7: return (i->reg & 7) == 0 ? FOP_MOV_EI : FOP_GENERIC;
+	case 0xe8: return FOP_CALL;
+	case 0xe9: case 0xeb: return FOP_JMP;
+	case 0xf6: case 0xf7: return (i->reg & 7) <= 3 ? FOP_GRP3 : FOP_GENERIC;
+	case 0xfe: case 0xff:
+		return (i->reg & 7) <= 1 ? FOP_INCDEC_E : FOP_GENERIC;
 	}
 	return FOP_GENERIC;
+}
+
+static uint8_t blk_fop(const struct insn *i)
+{
+	uint8_t f;
+
+	if (i->lock || i->rep || i->repne || (i->osize != 4 && i->osize != 8))
+		return FOP_GENERIC;
+	if (i->asize != (i->mode64 ? 8 : 4))
+		return FOP_GENERIC;
+	f = blk_fop_form(i);
+	if (!i->mode64 && (f >= FOP_PUSH || (i->mem && f != FOP_LEA)))
+		return FOP_GENERIC;
+	return fop_sized(f, i);
 }
 
 /* Add the instruction that just completed to the block being recorded
@@ -1958,6 +2023,89 @@ enum x86_exit x86_step(struct x86 *c)
 	return step_fault(c, r);
 }
 
+/* IMUL's result and flags (G = a * b, both of size bytes), as imul3. */
+static inline __attribute__((always_inline)) void
+imul_flags(struct x86 *c, const struct insn *s, unsigned size, uint64_t a,
+	   uint64_t b)
+{
+	__int128 p = (__int128)(int64_t)sext(a, size) * (int64_t)sext(b, size);
+	uint64_t lo = (uint64_t)p & szmask(size);
+	bool over = p != (__int128)(int64_t)sext(lo, size);
+
+	reg_set(c, s, s->reg, size, lo);
+	c->flags &= ~(uint64_t)F_ARITH;
+	c->flags |= over ? (F_CF | F_OF) : 0;
+	flags_szp(&c->flags, lo, size);
+}
+
+/* Memory operands of 64-bit code inside a block: x86_read/x86_write's
+ * inline path with what cannot change within a block (CPL, A20, the
+ * TLB's owner and generation: only instructions that end a block change
+ * them) looked at once per block.  The memory map generation still is
+ * checked at every access. */
+struct blk_mem {
+	const volatile uint64_t *mg;    /* NULL: always the slow path */
+	uint64_t tagbits;
+	bool user;
+};
+
+static inline __attribute__((always_inline)) void
+blk_mem_init(struct x86 *c, struct blk_mem *m)
+{
+	m->mg = c->bus->memmap_gen;
+	if (x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen)
+		m->mg = NULL;
+	m->tagbits = 1 | (c->a20 ? 0 : 4);
+	m->user = c->cpl == 3;
+}
+
+static inline __attribute__((always_inline)) uint8_t *
+blk_host(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
+	 unsigned size, enum acc acc)
+{
+	const struct tlb_entry *t;
+	uint64_t lin;
+
+	if (!m->mg)
+		return NULL;
+	lin = off + (seg >= S_FS ? c->seg[seg].base : 0);
+	if (!x86_canonical(lin) || (lin & 0xfff) + size > 0x1000 ||
+	    x86_tlb.memmap_gen != *m->mg)
+		return NULL;
+	t = &x86_tlb.e[(lin >> 12) % TLB_SIZE];
+	if (t->vpage != ((lin & ~0xfffull) | m->tagbits) || !t->host ||
+	    (m->user && !t->user))
+		return NULL;
+	if (acc == ACC_WRITE && (!t->write || t->host_ro))
+		return NULL;
+	return t->host + (lin & 0xfff);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+blk_read(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
+	 unsigned size)
+{
+	uint8_t *p = blk_host(c, m, seg, off, size, ACC_READ);
+
+	if (p)
+		return host_load(p, size);
+	return x86_read_slow(c, seg, off, size);
+}
+
+static inline __attribute__((always_inline)) void
+blk_write(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
+	  uint64_t val, unsigned size)
+{
+	uint8_t *p = blk_host(c, m, seg, off, size, ACC_WRITE);
+
+	if (p) {
+		x86_code_store(c, p, size);
+		host_store(p, val, size);
+	} else {
+		x86_write_slow(c, seg, off, val, size);
+	}
+}
+
 /* Run the block b, whose bytes are at the start of the code window
  * (step_begin already ran for its first instruction), up to max
  * instructions in all; the exit as step_end's for the last one run. */
@@ -1974,6 +2122,9 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		lim = 1;
 	if (lim > max - *n)
 		lim = max - *n;
+	struct blk_mem mem;
+
+	blk_mem_init(c, &mem);
 	c->blk_code = (uintptr_t)c->fetch_host;
 	c->blk_stop = false;
 	blk_cur = (struct blk *)b;
@@ -1992,118 +2143,207 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			if (s->riprel)
 				ea += c->rip + s->len;
 		}
-#define E_READ(size) (s->mem ? x86_read64(c, s->ea_seg, ea, size) : \
+#define E_READ(size) (s->mem ? blk_read(c, &mem, s->ea_seg, ea, size) : \
 		      reg_get(c, s, s->rm, size))
 #define E_WRITE(size, val) do { \
 		if (s->mem) \
-			x86_write64(c, s->ea_seg, ea, (val) & szmask(size), size); \
+			blk_write(c, &mem, s->ea_seg, ea, (val) & szmask(size), size); \
 		else \
 			reg_set(c, s, s->rm, size, val); \
 	} while (0)
+/* Cases of the switch below: once per operand size (SZ) or once for all. */
+#define SIZED(F, ...) \
+		case (F) * 3 + 0: { enum { SZ = 1 }; __VA_ARGS__ } break; \
+		case (F) * 3 + 1: { enum { SZ = 4 }; __VA_ARGS__ } break; \
+		case (F) * 3 + 2: { enum { SZ = 8 }; __VA_ARGS__ } break;
+#define ANYSIZE(F) case (F) * 3 + 0: case (F) * 3 + 1: case (F) * 3 + 2
 		switch (b->fop[k]) {
-		case FOP_MOV_EG:
-			E_WRITE(os, c->r[s->reg] & szmask(os));
-			break;
-		case FOP_MOV_GE:
-			reg_set(c, s, s->reg, os, E_READ(os));
-			break;
-		case FOP_LEA:
-			reg_set(c, s, s->reg, os, ea & szmask(os));
-			break;
-		case FOP_ALU_EG:
-			a = E_READ(os);
+		SIZED(FOP_MOV_EG,
+			E_WRITE(SZ, reg_get(c, s, s->reg, SZ));
+		)
+		SIZED(FOP_MOV_GE,
+			reg_set(c, s, s->reg, SZ, E_READ(SZ));
+		)
+		SIZED(FOP_LEA,
+			reg_set(c, s, s->reg, SZ, ea & szmask(SZ));
+		)
+		SIZED(FOP_ALU_EG,
+			a = E_READ(SZ);
 			v = alu_op(&c->flags, s->op >> 3, a,
-				   c->r[s->reg] & szmask(os), os);
+				   reg_get(c, s, s->reg, SZ), SZ);
 			if ((s->op >> 3) != 7)
-				E_WRITE(os, v);
-			break;
-		case FOP_ALU_GE:
-			a = E_READ(os);
+				E_WRITE(SZ, v);
+		)
+		SIZED(FOP_ALU_GE,
+			a = E_READ(SZ);
 			v = alu_op(&c->flags, s->op >> 3,
-				   c->r[s->reg] & szmask(os), a, os);
+				   reg_get(c, s, s->reg, SZ), a, SZ);
 			if ((s->op >> 3) != 7)
-				reg_set(c, s, s->reg, os, v);
-			break;
-		case FOP_TEST_EG:
-			alu_logic(&c->flags, E_READ(os) &
-				  (c->r[s->reg] & szmask(os)), os);
-			break;
-		case FOP_GRP1: {
+				reg_set(c, s, s->reg, SZ, v);
+		)
+		SIZED(FOP_ALU_AI,
+			v = SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
+			v = alu_op(&c->flags, s->op >> 3, reg_get(c, s, R_AX, SZ),
+				   v & szmask(SZ), SZ);
+			if ((s->op >> 3) != 7)
+				reg_set(c, s, R_AX, SZ, v);
+		)
+		SIZED(FOP_TEST_EG,
+			alu_logic(&c->flags, E_READ(SZ) &
+				  reg_get(c, s, s->reg, SZ), SZ);
+		)
+		SIZED(FOP_TEST_AI,
+			v = SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
+			alu_logic(&c->flags, reg_get(c, s, R_AX, SZ) & v, SZ);
+		)
+		SIZED(FOP_GRP1,
 			unsigned op = s->reg & 7;
 
 			v = s->op == 0x83 ? sext(s->imm[0], 1) :
-			    os == 8 ? sext(s->imm[0], 4) : s->imm[0];
-			a = E_READ(os);
-			v = alu_op(&c->flags, (int)op, a, v & szmask(os), os);
+			    SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
+			a = E_READ(SZ);
+			v = alu_op(&c->flags, (int)op, a, v & szmask(SZ), SZ);
 			if (op != 7)
-				E_WRITE(os, v);
-			break;
-		}
-		case FOP_SHIFT_I: {
-			unsigned cnt = (unsigned)s->imm[0] & (os == 8 ? 63 : 31);
+				E_WRITE(SZ, v);
+		)
+		SIZED(FOP_SHIFT,
+			unsigned cnt = s->op < 0xc2 ? (unsigned)s->imm[0] :
+				       s->op < 0xd2 ? 1 :
+				       (unsigned)(c->r[R_CX] & 0xff);
 
-			a = E_READ(os);
+			a = E_READ(SZ);
+			cnt &= SZ == 8 ? 63 : 31;
 			if (!cnt) {
-				if (!s->mem && os == 4)
+				if (!s->mem && SZ == 4)
 					reg_set(c, s, s->rm, 4, a);
 				break;
 			}
-			v = alu_shift(&c->flags, s->reg & 7, a, cnt, os);
-			E_WRITE(os, v);
-			break;
-		}
-		case FOP_JCC:
-			if (cond(c, s->op & 15)) {
+			v = alu_shift(&c->flags, s->reg & 7, a, cnt, SZ);
+			E_WRITE(SZ, v);
+		)
+		ANYSIZE(FOP_JCC):
+			if (cond_in(c, s->op & 15)) {
 				v = c->rip + s->len + (s->twobyte ?
 					sext(s->imm[0], 4) : sext(s->imm[0], 1));
-				if (!x86_canonical(v))
-					x86_raise(c, X86_GP, 0);
+				if (l64) {
+					if (!x86_canonical(v))
+						x86_raise(c, X86_GP, 0);
+				} else {
+					v &= szmask(os);
+					if (v > c->seg[S_CS].limit && x86_pe(c))
+						x86_raise(c, X86_GP, 0);
+				}
 				c->rip = v;
 				done = true;
 			}
 			break;
-		case FOP_MOVZX:
+		SIZED(FOP_MOVZX,
 			v = E_READ(s->op == 0xb6 ? 1 : 2);
-			reg_set(c, s, s->reg, os, v);
-			break;
-		case FOP_MOVSX:
+			reg_set(c, s, s->reg, SZ, v);
+		)
+		SIZED(FOP_MOVSX,
 			v = E_READ(s->op == 0xbe ? 1 : 2);
-			reg_set(c, s, s->reg, os, sext(v, s->op == 0xbe ? 1 : 2));
-			break;
-		case FOP_CMOV:
-			v = E_READ(os);
-			if (cond(c, s->op & 15))
-				reg_set(c, s, s->reg, os, v);
-			else if (os == 4)
+			reg_set(c, s, s->reg, SZ, sext(v, s->op == 0xbe ? 1 : 2));
+		)
+		SIZED(FOP_CMOV,
+			v = E_READ(SZ);
+			if (cond_in(c, s->op & 15))
+				reg_set(c, s, s->reg, SZ, v);
+			else if (SZ == 4)
 				reg_set(c, s, s->reg, 4, c->r[s->reg] & szmask(4));
-			break;
-		case FOP_IMUL: {
-			a = c->r[s->reg] & szmask(os);
-			uint64_t m = E_READ(os);
-			__int128 p = (__int128)(int64_t)sext(a, os) *
-				     (int64_t)sext(m, os);
-			uint64_t lo = (uint64_t)p & szmask(os);
-			bool over = p != (__int128)(int64_t)sext(lo, os);
+		)
+		SIZED(FOP_IMUL,
+			a = c->r[s->reg] & szmask(SZ);
+			v = E_READ(SZ);
+			imul_flags(c, s, SZ, a, v);
+		)
+		SIZED(FOP_IMUL_I,
+			v = s->op == 0x6b ? sext(s->imm[0], 1) :
+			    SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
+			a = E_READ(SZ);
+			imul_flags(c, s, SZ, a, v & szmask(SZ));
+		)
+		ANYSIZE(FOP_INCDEC_R): {
+			unsigned r = s->op & 7;
 
-			reg_set(c, s, s->reg, os, lo);
-			c->flags &= ~(uint64_t)F_ARITH;
-			c->flags |= over ? (F_CF | F_OF) : 0;
-			flags_szp(&c->flags, lo, os);
+			a = reg_get(c, s, r, os);
+			reg_set(c, s, r, os, s->op < 0x48 ?
+				alu_inc(&c->flags, a, os) :
+				alu_dec(&c->flags, a, os));
 			break;
 		}
-		case FOP_PUSH:
+		SIZED(FOP_INCDEC_E,
+			a = E_READ(SZ);
+			E_WRITE(SZ, (s->reg & 7) ? alu_dec(&c->flags, a, SZ)
+						 : alu_inc(&c->flags, a, SZ));
+		)
+		SIZED(FOP_GRP3,
+			switch (s->reg & 7) {
+			case 0: case 1:
+				v = SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
+				alu_logic(&c->flags, E_READ(SZ) & v, SZ);
+				break;
+			case 2:
+				E_WRITE(SZ, ~E_READ(SZ));
+				break;
+			default:
+				a = E_READ(SZ);
+				E_WRITE(SZ, alu_sub(&c->flags, 0, a, 0, SZ));
+				break;
+			}
+		)
+		SIZED(FOP_MOV_EI,
+			v = SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
+			E_WRITE(SZ, v);
+		)
+		ANYSIZE(FOP_SETCC):
+			E_WRITE(1, cond_in(c, s->op & 15));
+			break;
+		SIZED(FOP_MOV_RI,
+			reg_set(c, s, (s->op & 7) | (s->rex & 1 ? 8 : 0), SZ,
+				s->imm[0]);
+		)
+		ANYSIZE(FOP_PUSH):
 			v = c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)];
-			x86_write64(c, S_SS, c->r[R_SP] - 8, v, 8);
+			blk_write(c, &mem, S_SS, c->r[R_SP] - 8, v, 8);
 			c->r[R_SP] -= 8;
 			break;
-		case FOP_POP:
-			v = x86_read64(c, S_SS, c->r[R_SP], 8);
+		ANYSIZE(FOP_POP):
+			v = blk_read(c, &mem, S_SS, c->r[R_SP], 8);
 			c->r[R_SP] += 8;
 			c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)] = v;
 			break;
-		case FOP_MOV_RI:
-			reg_set(c, s, (s->op & 7) | (s->rex & 1 ? 8 : 0), os,
-				s->imm[0]);
+		SIZED(FOP_MOVSXD,
+			v = E_READ(4);
+			reg_set(c, s, s->reg, SZ, SZ == 8 ? sext(v, 4) : v);
+		)
+		ANYSIZE(FOP_CALL): {
+			uint64_t next = c->rip + s->len;
+
+			blk_write(c, &mem, S_SS, c->r[R_SP] - 8, next, 8);
+			c->r[R_SP] -= 8;
+			v = next + sext(s->imm[0], 4);
+			if (!x86_canonical(v))
+				x86_raise(c, X86_GP, 0);
+			c->rip = v;
+			done = true;
+			break;
+		}
+		ANYSIZE(FOP_RET):
+			v = blk_read(c, &mem, S_SS, c->r[R_SP], 8);
+			c->r[R_SP] += 8;
+			if (!x86_canonical(v))
+				x86_raise(c, X86_GP, 0);
+			c->rip = v;
+			done = true;
+			break;
+		ANYSIZE(FOP_JMP):
+			v = c->rip + s->len + (s->op == 0xeb ?
+				sext(s->imm[0], 1) : sext(s->imm[0], 4));
+			if (!x86_canonical(v))
+				x86_raise(c, X86_GP, 0);
+			c->rip = v;
+			done = true;
 			break;
 		default:
 			memcpy(i, s, INSN_DYN);
@@ -2125,6 +2365,8 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		}
 #undef E_READ
 #undef E_WRITE
+#undef SIZED
+#undef ANYSIZE
 		*n = *n + 1;
 		bool stop = done;
 		if (!done)

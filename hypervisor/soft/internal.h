@@ -221,14 +221,14 @@ static inline void x86_write(struct x86 *c, int seg, uint64_t off,
 }
 
 /* The same, for callers that know the code is 64-bit. */
-static inline uint64_t x86_read64(struct x86 *c, int seg, uint64_t off,
-				  unsigned size)
+static inline __attribute__((always_inline)) uint64_t
+x86_read64(struct x86 *c, int seg, uint64_t off, unsigned size)
 {
 	return x86_read_in(c, seg, off, size, true);
 }
 
-static inline void x86_write64(struct x86 *c, int seg, uint64_t off,
-			       uint64_t val, unsigned size)
+static inline __attribute__((always_inline)) void
+x86_write64(struct x86 *c, int seg, uint64_t off, uint64_t val, unsigned size)
 {
 	x86_write_in(c, seg, off, val, size, true);
 }
