@@ -10,6 +10,7 @@
  * operand, G = the ModRM reg operand, imm); read memory before writing
  * any register so that a fault leaves the CPU as it was.
  */
+#include <emmintrin.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1588,6 +1589,10 @@ static __thread struct blk *blk_new;
 static __thread uint64_t blk_new_next;
 static __thread uint8_t blk_new_mode;
 static __thread struct blk *blk_cur;
+/* The block blk_run is in and the rip it entered it at (to count the
+ * instructions it completed when one faults). */
+static __thread const struct blk *blk_counting;
+static __thread uint64_t blk_entry_rip;
 
 static inline struct blk *blk_slot(uint64_t lin)
 {
@@ -1665,14 +1670,17 @@ static bool blk_ends_after(const struct insn *i)
  * and no stack or near-branch forms but Jcc.  Everything else is
  * FOP_GENERIC.
  */
-enum {
-	FOP_GENERIC, FOP_MOV_EG, FOP_MOV_GE, FOP_LEA, FOP_ALU_EG, FOP_ALU_GE,
-	FOP_ALU_AI, FOP_TEST_EG, FOP_TEST_AI, FOP_GRP1, FOP_SHIFT, FOP_JCC,
-	FOP_MOVZX, FOP_MOVSX, FOP_CMOV, FOP_IMUL, FOP_IMUL_I, FOP_INCDEC_R,
-	FOP_INCDEC_E, FOP_GRP3, FOP_MOV_EI, FOP_SETCC, FOP_MOV_RI,
-	/* 64-bit code only: */
-	FOP_PUSH, FOP_POP, FOP_MOVSXD, FOP_CALL, FOP_RET, FOP_JMP,
-};
+/* Every form, in order; S: compiled per operand size, A: once. */
+#define FOP_LIST(S, A) \
+	A(GENERIC) S(MOV_EG) S(MOV_GE) S(LEA) S(ALU_EG) S(ALU_GE) S(ALU_AI) \
+	S(TEST_EG) S(TEST_AI) S(GRP1) S(SHIFT) A(JCC) S(MOVZX) S(MOVSX) \
+	S(CMOV) S(IMUL) S(IMUL_I) A(INCDEC_R) S(INCDEC_E) S(GRP3) S(MOV_EI) \
+	A(SETCC) S(MOV_RI) \
+	/* 64-bit code only from here on (blk_fop): */ \
+	A(PUSH) A(POP) S(MOVSXD) A(CALL) A(RET) A(JMP)
+#define FOP_ENUM(x) FOP_##x,
+enum { FOP_LIST(FOP_ENUM, FOP_ENUM) FOP_COUNT };
+#undef FOP_ENUM
 
 /* blk_run's switch is on form * 3 + the operand size's index (0: byte,
  * 1: 32-bit, 2: 64-bit), so that its cases for the frequent forms are
@@ -1795,24 +1803,34 @@ static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
 static inline bool blk_same(const struct blk *b, const uint8_t *p)
 {
 	unsigned nb = b->nbytes, k;
-	uint64_t x, y, d = 0;
+	uint64_t x, y;
 
 	if (nb < 8) {
 		memcpy(&x, p, 8);
 		memcpy(&y, b->src, 8);
 		return !((x ^ y) & ((1ull << (8 * nb)) - 1));
 	}
-	for (k = 0; k + 8 <= nb; k += 8) {
-		memcpy(&x, p + k, 8);
-		memcpy(&y, b->src + k, 8);
-		d |= x ^ y;
+	if (nb < 16) {
+		uint64_t x2, y2;
+
+		memcpy(&x, p, 8);
+		memcpy(&y, b->src, 8);
+		memcpy(&x2, p + nb - 8, 8);
+		memcpy(&y2, b->src + nb - 8, 8);
+		return !((x ^ y) | (x2 ^ y2));
 	}
-	if (k < nb) {
-		memcpy(&x, p + nb - 8, 8);
-		memcpy(&y, b->src + nb - 8, 8);
-		d |= x ^ y;
-	}
-	return !d;
+	/* 16 bytes at a time, the last 16 overlapping the ones before. */
+	__m128i d = _mm_setzero_si128();
+
+	for (k = 0; k + 16 < nb; k += 16)
+		d = _mm_or_si128(d, _mm_xor_si128(
+			_mm_loadu_si128((const __m128i *)(p + k)),
+			_mm_loadu_si128((const __m128i *)(b->src + k))));
+	d = _mm_or_si128(d, _mm_xor_si128(
+		_mm_loadu_si128((const __m128i *)(p + nb - 16)),
+		_mm_loadu_si128((const __m128i *)(b->src + nb - 16))));
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) ==
+	       0xffff;
 }
 
 /* A cached instruction's code fetched differently from its recording
@@ -2128,6 +2146,8 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 	c->blk_code = (uintptr_t)c->fetch_host;
 	c->blk_stop = false;
 	blk_cur = (struct blk *)b;
+	blk_counting = b;
+	blk_entry_rip = c->rip;
 	for (;;) {
 		const struct insn *s = (const struct insn *)b->d[k];
 		unsigned os = s->osize;
@@ -2151,13 +2171,23 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		else \
 			reg_set(c, s, s->rm, size, val); \
 	} while (0)
-/* Cases of the switch below: once per operand size (SZ) or once for all. */
+/* The handlers: once per operand size (SZ), or once for all, reached
+ * through a table of their addresses indexed by the FOP code (threaded
+ * dispatch: each handler's jump predicted on its own). */
 #define SIZED(F, ...) \
-		case (F) * 3 + 0: { enum { SZ = 1 }; __VA_ARGS__ } break; \
-		case (F) * 3 + 1: { enum { SZ = 4 }; __VA_ARGS__ } break; \
-		case (F) * 3 + 2: { enum { SZ = 8 }; __VA_ARGS__ } break;
-#define ANYSIZE(F) case (F) * 3 + 0: case (F) * 3 + 1: case (F) * 3 + 2
-		switch (b->fop[k]) {
+	L_##F##_0: { enum { SZ = 1 }; __VA_ARGS__ } goto tail; \
+	L_##F##_1: { enum { SZ = 4 }; __VA_ARGS__ } goto tail; \
+	L_##F##_2: { enum { SZ = 8 }; __VA_ARGS__ } goto tail;
+#define ANYSIZE(F) L_##F
+#define TAB_S(x) &&L_FOP_##x##_0, &&L_FOP_##x##_1, &&L_FOP_##x##_2,
+#define TAB_A(x) &&L_FOP_##x, &&L_FOP_##x, &&L_FOP_##x,
+		static const void *const fop_tab[FOP_COUNT * 3] = {
+			FOP_LIST(TAB_S, TAB_A)
+		};
+#undef TAB_S
+#undef TAB_A
+		goto *fop_tab[b->fop[k]];
+		{
 		SIZED(FOP_MOV_EG,
 			E_WRITE(SZ, reg_get(c, s, s->reg, SZ));
 		)
@@ -2216,7 +2246,7 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			if (!cnt) {
 				if (!s->mem && SZ == 4)
 					reg_set(c, s, s->rm, 4, a);
-				break;
+				goto tail;
 			}
 			v = alu_shift(&c->flags, s->reg & 7, a, cnt, SZ);
 			E_WRITE(SZ, v);
@@ -2236,7 +2266,7 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 				c->rip = v;
 				done = true;
 			}
-			break;
+			goto tail;
 		SIZED(FOP_MOVZX,
 			v = E_READ(s->op == 0xb6 ? 1 : 2);
 			reg_set(c, s, s->reg, SZ, v);
@@ -2270,7 +2300,7 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			reg_set(c, s, r, os, s->op < 0x48 ?
 				alu_inc(&c->flags, a, os) :
 				alu_dec(&c->flags, a, os));
-			break;
+			goto tail;
 		}
 		SIZED(FOP_INCDEC_E,
 			a = E_READ(SZ);
@@ -2298,7 +2328,7 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		)
 		ANYSIZE(FOP_SETCC):
 			E_WRITE(1, cond_in(c, s->op & 15));
-			break;
+			goto tail;
 		SIZED(FOP_MOV_RI,
 			reg_set(c, s, (s->op & 7) | (s->rex & 1 ? 8 : 0), SZ,
 				s->imm[0]);
@@ -2307,12 +2337,12 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			v = c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)];
 			blk_write(c, &mem, S_SS, c->r[R_SP] - 8, v, 8);
 			c->r[R_SP] -= 8;
-			break;
+			goto tail;
 		ANYSIZE(FOP_POP):
 			v = blk_read(c, &mem, S_SS, c->r[R_SP], 8);
 			c->r[R_SP] += 8;
 			c->r[(s->op & 7) | (s->rex & 1 ? 8 : 0)] = v;
-			break;
+			goto tail;
 		SIZED(FOP_MOVSXD,
 			v = E_READ(4);
 			reg_set(c, s, s->reg, SZ, SZ == 8 ? sext(v, 4) : v);
@@ -2327,7 +2357,7 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 				x86_raise(c, X86_GP, 0);
 			c->rip = v;
 			done = true;
-			break;
+			goto tail;
 		}
 		ANYSIZE(FOP_RET):
 			v = blk_read(c, &mem, S_SS, c->r[R_SP], 8);
@@ -2336,7 +2366,7 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 				x86_raise(c, X86_GP, 0);
 			c->rip = v;
 			done = true;
-			break;
+			goto tail;
 		ANYSIZE(FOP_JMP):
 			v = c->rip + s->len + (s->op == 0xeb ?
 				sext(s->imm[0], 1) : sext(s->imm[0], 4));
@@ -2344,8 +2374,8 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 				x86_raise(c, X86_GP, 0);
 			c->rip = v;
 			done = true;
-			break;
-		default:
+			goto tail;
+		L_FOP_GENERIC:
 			memcpy(i, s, INSN_DYN);
 			i->replay = true;
 			i->imm_pos = 0;
@@ -2361,13 +2391,13 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			done = i->done;
 			generic = true;
 			c->ckpt.valid = false;
-			break;
+			goto tail;
 		}
+	tail:
 #undef E_READ
 #undef E_WRITE
 #undef SIZED
 #undef ANYSIZE
-		*n = *n + 1;
 		bool stop = done;
 		if (!done)
 			c->rip += s->len;
@@ -2394,7 +2424,27 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		c->saved_sp = c->r[R_SP];
 	}
 	blk_cur = NULL;
+	blk_counting = NULL;
+	*n = *n + k;
 	return step_end(c, i);
+}
+
+/* An instruction of the block blk_run was in faulted: how many before it
+ * completed. */
+static unsigned blk_completed(const struct x86 *c)
+{
+	const struct blk *b = blk_counting;
+	uint64_t off = c->insn_rip - blk_entry_rip;
+	unsigned k = 0, o = 0;
+
+	blk_counting = NULL;
+	if (!b)
+		return 0;
+	while (k < b->n && o < off) {
+		o += ((const struct insn *)b->d[k])->len;
+		k++;
+	}
+	return k;
 }
 
 /* Like x86_step max times, with one setjmp for the whole run (re-armed
@@ -2419,7 +2469,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 			 * recorded; what is before it is. */
 			blk_finish();
 			blk_cur = NULL;
-			n = n + 1;
+			n = n + blk_completed(c) + 1;
 			e = step_fault(c, r);
 			continue;
 		}
