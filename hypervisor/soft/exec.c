@@ -2091,10 +2091,8 @@ blk_host(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
 	    x86_tlb.memmap_gen != *m->mg)
 		return NULL;
 	t = &x86_tlb.e[(lin >> 12) % TLB_SIZE];
-	if (t->vpage != ((lin & ~0xfffull) | m->tagbits) || !t->host ||
-	    (m->user && !t->user))
-		return NULL;
-	if (acc == ACC_WRITE && (!t->write || t->host_ro))
+	if (t->fast[acc == ACC_WRITE][m->user] !=
+	    ((lin & ~0xfffull) | m->tagbits))
 		return NULL;
 	return t->host + (lin & 0xfff);
 }

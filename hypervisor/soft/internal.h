@@ -102,6 +102,10 @@ struct tlb_entry {
 	uint8_t *host;          /* the page in host memory when all RAM */
 	bool host_ro;           /* ROM: writes are dropped */
 	bool user, write, exec; /* allowed (write: and already dirty) */
+	/* [write][user]: vpage when a data access of that kind may use
+	 * host directly (host set, rights allow it, not ROM for writes),
+	 * else 0; one compare on the inline paths. */
+	uint64_t fast[2][2];
 };
 
 #define TLB_SIZE 256
@@ -171,9 +175,7 @@ x86_host_fast_in(struct x86 *c, int seg, uint64_t off, unsigned size,
 	/* Long mode pages: tlb_get's tag with paging on. */
 	tag = (lin & ~0xfffull) | 1 | (c->a20 ? 0 : 4);
 	t = &x86_tlb.e[(lin >> 12) % TLB_SIZE];
-	if (t->vpage != tag || !t->host || (c->cpl == 3 && !t->user))
-		return NULL;
-	if (acc == ACC_WRITE && (!t->write || t->host_ro))
+	if (t->fast[acc == ACC_WRITE][c->cpl == 3] != tag)
 		return NULL;
 	return t->host + (lin & 0xfff);
 }

@@ -264,6 +264,10 @@ tlb_fill(struct x86 *c, struct tlb_entry *t, uint64_t lin, enum acc acc,
 			fresh.host_ro = ro;
 		}
 	}
+	fresh.fast[0][0] = fresh.host ? tag : 0;
+	fresh.fast[0][1] = fresh.host && fresh.user ? tag : 0;
+	fresh.fast[1][0] = fresh.host && !fresh.host_ro && fresh.write ? tag : 0;
+	fresh.fast[1][1] = fresh.fast[1][0] && fresh.user ? tag : 0;
 	*t = fresh;
 	return t;
 }
