@@ -1984,9 +1984,9 @@ static inline void step_begin(struct x86 *c, struct insn *i)
 }
 
 /* After an instruction completed. */
-static inline enum x86_exit step_end(struct x86 *c, const struct insn *i)
+/* Keep the last taken branches (linear addresses). */
+static inline void step_trace(struct x86 *c, const struct insn *i)
 {
-	/* Keep the last taken branches (linear addresses). */
 	if (c->rip != c->insn_rip + i->len || i->done) {
 		c->trace[c->trace_pos++ % 16] =
 			(c->seg[S_CS].base + c->insn_rip) << 32 |
@@ -1997,6 +1997,11 @@ static inline enum x86_exit step_end(struct x86 *c, const struct insn *i)
 				(unsigned long long)(c->seg[S_CS].base +
 						     c->rip));
 	}
+}
+
+static inline enum x86_exit step_end(struct x86 *c, const struct insn *i)
+{
+	step_trace(c, i);
 	if (c->shadow && c->rip != c->shadow_rip)
 		c->shadow = false;
 	if (__builtin_expect(c->end_batch, 0)) {
@@ -2129,27 +2134,29 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 			     const struct blk *b, volatile unsigned *n,
 			     unsigned max)
 {
-	unsigned k = 0, lim = b->n;
-	bool l64 = b->mode & DC_64;
-
-	/* After STI or MOV SS only the first instruction: step_end ends
-	 * the interrupt shadow. */
-	if (c->shadow)
-		lim = 1;
-	if (lim > max - *n)
-		lim = max - *n;
+	unsigned k, lim;
+	bool l64 = b->mode & DC_64, generic;
 	struct blk_mem mem;
 
-	blk_mem_init(c, &mem);
 	c->blk_code = (uintptr_t)c->fetch_host;
 	c->blk_stop = false;
+	/* After STI or MOV SS only the first instruction: step_end ends
+	 * the interrupt shadow. */
+	lim = c->shadow ? 1 : b->n;
+enter:
+	k = 0;
+	if (lim > max - *n)
+		lim = max - *n;
+	blk_mem_init(c, &mem);
 	blk_cur = (struct blk *)b;
 	blk_counting = b;
 	blk_entry_rip = c->rip;
 	for (;;) {
 		const struct insn *s = (const struct insn *)b->d[k];
 		unsigned os = s->osize;
-		bool done = false, generic = false;
+		bool done = false;
+
+		generic = false;
 		uint64_t v, a, ea = 0;
 
 		if (s->mem) {
@@ -2421,9 +2428,34 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 		c->insn_rip = c->rip;
 		c->saved_sp = c->r[R_SP];
 	}
+	*n = *n + k;
+	/* Chaining: after a short-path instruction (so modes, CPL, paging,
+	 * the interrupt and batch state are as at the block's entry), go
+	 * on with the block at the new rip if it is cached, in the same
+	 * code page, and its bytes match; what x86_run would do, without
+	 * the way through it. */
+	if (!generic && !c->blk_stop && !c->shadow && *n < max) {
+		const volatile uint64_t *mg = c->bus->memmap_gen;
+		uint64_t lin = l64 ? c->rip :
+			       (uint32_t)(c->seg[S_CS].base + c->rip);
+		const struct blk *nb = blk_slot(lin);
+
+		if ((lin & ~0xfffull) == c->fetch_page &&
+		    (lin & 0xfff) <= 0x1000 - 15 &&
+		    (!mg || *mg == c->fetch_memgen) &&
+		    nb->lin == lin && nb->mode == b->mode &&
+		    (l64 || c->rip + nb->last + 14 <= c->seg[S_CS].limit) &&
+		    blk_same(nb, c->fetch_host + (lin & 0xfff))) {
+			step_trace(c, i);
+			c->insn_rip = c->rip;
+			c->saved_sp = c->r[R_SP];
+			b = nb;
+			lim = b->n;
+			goto enter;
+		}
+	}
 	blk_cur = NULL;
 	blk_counting = NULL;
-	*n = *n + k;
 	return step_end(c, i);
 }
 
