@@ -1570,6 +1570,8 @@ static const uint64_t len_mask1[16] = {
  */
 #define BLK_INSNS 16
 #define BLK_BYTES 128
+#define BLK_INSN_STRIDE \
+	((INSN_DYN + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1))
 #define BLK_SLOTS 1024
 struct blk {
 	uint64_t lin;           /* linear address of the first instruction */
@@ -1579,7 +1581,10 @@ struct blk {
 	uint8_t last;           /* offset of the last instruction */
 	uint8_t fop[BLK_INSNS]; /* FOP_*: how blk_run runs each one */
 	uint8_t src[BLK_BYTES];
-	unsigned char d[BLK_INSNS][INSN_DYN];
+	/* Each a struct insn's decoded prefix, read in place through a
+	 * struct insn pointer: aligned and strided as a struct insn. */
+	unsigned char d[BLK_INSNS][BLK_INSN_STRIDE]
+		__attribute__((aligned(_Alignof(struct insn))));
 } __attribute__((aligned(64)));
 
 static __thread struct blk blocks[BLK_SLOTS];
