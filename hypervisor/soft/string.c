@@ -13,6 +13,11 @@
 
 #define REP_BATCH 4096
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 static uint64_t amask(const struct insn *i)
 {
 	return szmask(i->asize);
@@ -87,6 +92,76 @@ static uint64_t string_io_fast(struct x86 *c, struct insn *i, bool in,
 	return n;
 }
 
+#define FAST_NEVER (~0ull)
+
+/* Whole elements from off to the end of its page in the direction of
+ * travel (0 when the first one crosses the page end). */
+static uint64_t page_room(uint64_t off, unsigned size, bool df)
+{
+	if (df)
+		return (off & 0xfff) + size <= 0x1000 ? (off & 0xfff) / size + 1
+						      : 0;
+	return (0x1000 - (off & 0xfff)) / size;
+}
+
+/*
+ * REP MOVS/STOS in 64-bit code with 64-bit addresses: the elements that
+ * lie in one page of each operand, when the TLB lets the inline path at
+ * them (RAM, rights, dirty), as one host copy or fill.  Returns the
+ * elements done: 0 to take the element-by-element path for one element
+ * (which also fills the TLB or raises the fault), FAST_NEVER when this
+ * instruction cannot take this path at all.  Overlapping operands are
+ * copied as one move only when the direction of travel makes that the
+ * same as element by element (ascending with the destination below the
+ * source, descending with it above); otherwise the copy can read what
+ * it wrote and goes element by element.
+ */
+static uint64_t string_mem_fast(struct x86 *c, struct insn *i, int src_seg,
+				unsigned size, uint64_t max)
+{
+	bool df = c->flags & F_DF, movs = i->op <= 0xa5;
+	uint64_t di = c->r[R_DI], si = c->r[R_SI];
+	uint64_t n = page_room(di, size, df), bytes, back;
+	uint8_t *d, *src = NULL;
+
+	if (!i->mode64 || i->asize != 8)
+		return FAST_NEVER;
+	if (movs && page_room(si, size, df) < n)
+		n = page_room(si, size, df);
+	if (n > max)
+		n = max;
+	if (n < 2)
+		return 0;
+	bytes = n * size;
+	back = df ? (n - 1) * size : 0;         /* to the lowest element */
+	d = x86_host_fast(c, S_ES, di - back, (unsigned)bytes, ACC_WRITE);
+	if (!d)
+		return 0;
+	if (movs) {
+		src = x86_host_fast(c, src_seg, si - back, (unsigned)bytes,
+				    ACC_READ);
+		if (!src)
+			return 0;
+		if (src < d + bytes && d < src + bytes &&
+		    (df ? d < src : d > src))
+			return FAST_NEVER;
+	}
+	x86_code_store(c, d, (unsigned)bytes);
+	if (src) {
+		memmove(d, src, bytes);
+	} else {
+		uint64_t v = c->r[R_AX];
+
+		if (size == 1) {
+			memset(d, (int)(v & 0xff), bytes);
+		} else {
+			for (uint64_t k = 0; k < n; k++)
+				host_store(d + k * size, v, size);
+		}
+	}
+	return n;
+}
+
 void exec_string(struct x86 *c, struct insn *i)
 {
 	uint8_t op = i->op;
@@ -95,6 +170,7 @@ void exec_string(struct x86 *c, struct insn *i)
 	int src_seg = i->seg != S_NONE ? i->seg : S_DS;
 	uint64_t n = 0, limit = rep ? REP_BATCH : 1;
 	bool in_out = op >= 0x6c && op <= 0x6f;
+	bool fast = true;       /* string_mem_fast may apply */
 
 	if (in_out && size == 8)
 		size = 4;
@@ -148,6 +224,20 @@ void exec_string(struct x86 *c, struct insn *i)
 			idx_step(c, i, R_SI, size, 1);
 			break;
 		case 0xa4: case 0xa5:                   /* MOVS */
+			if (rep && fast) {
+				uint64_t k = string_mem_fast(c, i, src_seg, size,
+					min_u64(idx(c, i, R_CX), limit - n));
+				if (k == FAST_NEVER)
+					fast = false;
+				else if (k) {
+					idx_step(c, i, R_SI, size, k);
+					idx_step(c, i, R_DI, size, k);
+					cx_dec(c, i, k);
+					n += k;
+					counted = true;
+					break;
+				}
+			}
 			v = x86_read(c, src_seg, idx(c, i, R_SI), size);
 			x86_write(c, S_ES, idx(c, i, R_DI), v, size);
 			idx_step(c, i, R_SI, size, 1);
@@ -164,6 +254,19 @@ void exec_string(struct x86 *c, struct insn *i)
 					      : (c->flags & F_ZF);
 			break;
 		case 0xaa: case 0xab:                   /* STOS */
+			if (rep && fast) {
+				uint64_t k = string_mem_fast(c, i, src_seg, size,
+					min_u64(idx(c, i, R_CX), limit - n));
+				if (k == FAST_NEVER)
+					fast = false;
+				else if (k) {
+					idx_step(c, i, R_DI, size, k);
+					cx_dec(c, i, k);
+					n += k;
+					counted = true;
+					break;
+				}
+			}
 			x86_write(c, S_ES, idx(c, i, R_DI),
 				  reg_get(c, i, R_AX, size), size);
 			idx_step(c, i, R_DI, size, 1);

@@ -622,10 +622,29 @@ static void g_string(struct gen *g)
 	bool down = pick(g, 2);
 	unsigned rep = pick(g, 3);     /* none, rep(e), repne */
 
-	/* rsi, rdi inside the data pages; small rcx */
-	b(g, 0x48); b(g, 0xbe); imm(g, DATA + 0x400 + pick(g, 64) * 8, 8);
-	b(g, 0x48); b(g, 0xbf); imm(g, DATA + 0x1400 + pick(g, 64) * 8, 8);
-	b(g, 0xb9); imm(g, pick(g, 24), 4);
+	uint64_t si, di, cx;
+
+	switch (pick(g, 3)) {
+	case 0:         /* rsi, rdi in different pages; small rcx */
+		si = DATA + 0x400 + pick(g, 64) * 8;
+		di = DATA + 0x1400 + pick(g, 64) * 8;
+		cx = pick(g, 24);
+		break;
+	case 1:         /* overlapping, either way round */
+		si = DATA + 0x1000 + pick(g, 64) * 8;
+		di = si + (pick(g, 33) - 16) * (pick(g, 2) ? size : 1);
+		cx = pick(g, 300);
+		break;
+	default:        /* across page ends, unaligned, long */
+		si = DATA + (down ? 0x1400 : 0x400) + pick(g, 0x200);
+		di = DATA + (down ? 0x2000 : 0x1c00) + pick(g, 0x400);
+		cx = pick(g, 400);
+		break;
+	}
+	/* (all of it inside the data pages, below the stack) */
+	b(g, 0x48); b(g, 0xbe); imm(g, si, 8);
+	b(g, 0x48); b(g, 0xbf); imm(g, di, 8);
+	b(g, 0xb9); imm(g, cx, 4);
 	if (down)
 		b(g, 0xfd);
 	if (size == 2)
