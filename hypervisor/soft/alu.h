@@ -111,7 +111,8 @@ static inline uint64_t alu_dec(uint64_t *flags, uint64_t a, unsigned size)
  * 6 sal(=shl) 7 sar.  The count is already masked to 5 (6 for 64-bit)
  * bits; a zero count changes nothing.
  */
-static inline uint64_t alu_shift(uint64_t *flags, int op, uint64_t a,
+static inline __attribute__((always_inline)) uint64_t
+alu_shift(uint64_t *flags, int op, uint64_t a,
 				 unsigned count, unsigned size)
 {
 	unsigned bits = size * 8;
