@@ -2158,7 +2158,6 @@ enter:
 	blk_entry_rip = c->rip;
 	for (;;) {
 		const struct insn *s = (const struct insn *)b->d[k];
-		unsigned os = s->osize;
 		bool done = false;
 
 		generic = false;
@@ -2269,12 +2268,12 @@ enter:
 					if (!x86_canonical(v))
 						x86_raise(c, X86_GP, 0);
 				} else {
-					v &= szmask(os);
+					v &= szmask(s->osize);
 					if (v > c->seg[S_CS].limit && x86_pe(c))
 						x86_raise(c, X86_GP, 0);
 				}
 				c->rip = v;
-				done = true;
+				goto branched;
 			}
 			goto tail;
 		SIZED(FOP_MOVZX,
@@ -2305,6 +2304,8 @@ enter:
 		)
 		ANYSIZE(FOP_INCDEC_R): {
 			unsigned r = s->op & 7;
+
+			unsigned os = s->osize;
 
 			a = reg_get(c, s, r, os);
 			reg_set(c, s, r, os, s->op < 0x48 ?
@@ -2366,8 +2367,7 @@ enter:
 			if (!x86_canonical(v))
 				x86_raise(c, X86_GP, 0);
 			c->rip = v;
-			done = true;
-			goto tail;
+			goto branched;
 		}
 		ANYSIZE(FOP_RET):
 			v = blk_read(c, &mem, S_SS, c->r[R_SP], 8);
@@ -2375,16 +2375,14 @@ enter:
 			if (!x86_canonical(v))
 				x86_raise(c, X86_GP, 0);
 			c->rip = v;
-			done = true;
-			goto tail;
+			goto branched;
 		ANYSIZE(FOP_JMP):
 			v = c->rip + s->len + (s->op == 0xeb ?
 				sext(s->imm[0], 1) : sext(s->imm[0], 4));
 			if (!x86_canonical(v))
 				x86_raise(c, X86_GP, 0);
 			c->rip = v;
-			done = true;
-			goto tail;
+			goto branched;
 		L_FOP_GENERIC:
 			memcpy(i, s, INSN_DYN);
 			i->replay = true;
@@ -2398,40 +2396,56 @@ enter:
 				exec_twobyte(c, i);
 			else
 				exec_onebyte(c, i);
-			done = i->done;
-			generic = true;
 			c->ckpt.valid = false;
-			goto tail;
+			goto generic_tail;
 		}
 	tail:
 #undef E_READ
 #undef E_WRITE
 #undef SIZED
 #undef ANYSIZE
-		bool stop = done;
-		if (!done)
-			c->rip += s->len;
-		/* Only a generic instruction can change modes, rip other
-		 * than by a branch, the halt or batch state. */
-		if (__builtin_expect(!l64 || done || generic, 0)) {
-			uint64_t next = c->insn_rip + s->len;
-
-			if (!x86_code64(c)) {
-				c->rip &= 0xffffffffull;
-				next &= 0xffffffffull;
-			}
-			stop |= c->rip != next || c->end_batch || c->halted;
+		/* A short path that fell through. */
+		c->rip += s->len;
+		if (!l64)
+			c->rip &= 0xffffffffull;
+		if (++k == lim || c->blk_stop) {
+			done = false;
+			goto out;
 		}
-		if (++k == lim || stop || c->blk_stop) {
-			i->len = s->len;        /* for step_end */
-			i->done = done;
-			break;
-		}
+	advance:
 		/* step_begin for the next one: nothing to check but these
 		 * (ckpt.valid is cleared after generic instructions, the
 		 * only ones that set it). */
 		c->insn_rip = c->rip;
 		c->saved_sp = c->r[R_SP];
+		continue;
+	branched:
+		/* A short path that jumped (rip is set): the block ends. */
+		k++;
+		done = true;
+		goto out;
+	generic_tail:
+		/* Only a generic instruction can change modes, rip other
+		 * than by a branch, the halt or batch state. */
+		generic = true;
+		done = i->done;
+		{
+			uint64_t next = c->insn_rip + s->len;
+
+			if (!done)
+				c->rip += s->len;
+			if (!x86_code64(c)) {
+				c->rip &= 0xffffffffull;
+				next &= 0xffffffffull;
+			}
+			if (++k != lim && !done && c->rip == next &&
+			    !c->end_batch && !c->halted && !c->blk_stop)
+				goto advance;
+		}
+	out:
+		i->len = s->len;        /* for step_end */
+		i->done = done;
+		break;
 	}
 	*n = *n + k;
 	/* Chaining: after a short-path instruction (so modes, CPL, paging,
