@@ -69,12 +69,69 @@ static inline uint64_t alu_logic(uint64_t *flags, uint64_t r, unsigned size)
 	return r & szmask(size);
 }
 
+/*
+ * The host is an x86-64 CPU: ADD/OR/ADC/SBB/AND/SUB/XOR/CMP of 8, 16,
+ * 32 or 64 bits run as the host's own instruction (CF loaded from the
+ * guest's flags for ADC/SBB), and LAHF/SETO give the arithmetic flags,
+ * which are the architected ones.  AF, undefined after the logical
+ * operations, is cleared as alu_logic does.
+ */
+#define ALU_HOST_OP(INSN, T, CONS) do {                                  \
+		T x_ = (T)a;                                             \
+		uint32_t ax_;                                            \
+		__asm__("bt $0, %k[f]\n\t" INSN " %[y], %[x]\n\t"       \
+			"lahf\n\tseto %%al"                              \
+			: [x] "+" CONS (x_), "=&a" (ax_)                   \
+			: [y] CONS ((T)b), [f] "r" ((uint32_t)*flags)      \
+			: "cc");                                         \
+		r = x_;                                                  \
+		hf = ax_;                                                \
+	} while (0)
+
+#define ALU_HOST_FN(NAME, T, CONS)                                       \
+static inline __attribute__((always_inline)) uint64_t                    \
+NAME(uint64_t *flags, int op, uint64_t a, uint64_t b)                    \
+{                                                                        \
+	uint64_t r, f;                                                   \
+	uint32_t hf;                                                     \
+									 \
+	switch (op) {                                                    \
+	case 0: ALU_HOST_OP("add", T, CONS); break;                      \
+	case 1: ALU_HOST_OP("or", T, CONS); break;                       \
+	case 2: ALU_HOST_OP("adc", T, CONS); break;                      \
+	case 3: ALU_HOST_OP("sbb", T, CONS); break;                      \
+	case 4: ALU_HOST_OP("and", T, CONS); break;                      \
+	case 5: ALU_HOST_OP("sub", T, CONS); break;                      \
+	case 6: ALU_HOST_OP("xor", T, CONS); break;                      \
+	default: ALU_HOST_OP("cmp", T, CONS); break;                     \
+	}                                                                \
+	f = ((hf >> 8) & (F_CF | F_PF | F_AF | F_ZF | F_SF)) |           \
+	    ((uint64_t)(hf & 1) << 11);                                  \
+	if (op == 1 || op == 4 || op == 6)                               \
+		f &= ~(uint64_t)F_AF;                                    \
+	*flags = (*flags & ~(uint64_t)F_ARITH) | f;                      \
+	return r;                                                        \
+}
+ALU_HOST_FN(alu_host8, uint8_t, "q")
+ALU_HOST_FN(alu_host16, uint16_t, "r")
+ALU_HOST_FN(alu_host32, uint32_t, "r")
+ALU_HOST_FN(alu_host64, uint64_t, "r")
+#undef ALU_HOST_FN
+#undef ALU_HOST_OP
+
 /* op: 0 add 1 or 2 adc 3 sbb 4 and 5 sub 6 xor 7 cmp */
 static inline __attribute__((always_inline)) uint64_t
 alu_op(uint64_t *flags, int op, uint64_t a,
 			      uint64_t b, unsigned size)
 {
 	unsigned cf = (*flags & F_CF) ? 1 : 0;
+
+	switch (size) {
+	case 1: return alu_host8(flags, op, a, b);
+	case 2: return alu_host16(flags, op, a, b);
+	case 4: return alu_host32(flags, op, a, b);
+	case 8: return alu_host64(flags, op, a, b);
+	}
 
 	switch (op) {
 	case 0: return alu_add(flags, a, b, 0, size);
