@@ -1680,16 +1680,17 @@ static bool blk_ends_after(const struct insn *i)
 	A(GENERIC) S(MOV_EG) S(MOV_GE) S(LEA) S(ALU_EG) S(ALU_GE) S(ALU_AI) \
 	S(TEST_EG) S(TEST_AI) S(GRP1) S(SHIFT) A(JCC) S(MOVZX) S(MOVSX) \
 	S(CMOV) S(IMUL) S(IMUL_I) A(INCDEC_R) S(INCDEC_E) S(GRP3) S(MOV_EI) \
-	A(SETCC) S(MOV_RI) \
+	S(SETCC) S(MOV_RI) \
 	/* 64-bit code only from here on (blk_fop): */ \
 	A(PUSH) A(POP) S(MOVSXD) A(CALL) A(RET) A(JMP)
 #define FOP_ENUM(x) FOP_##x,
 enum { FOP_LIST(FOP_ENUM, FOP_ENUM) FOP_COUNT };
 #undef FOP_ENUM
 
-/* blk_run's switch is on form * 3 + the operand size's index (0: byte,
- * 1: 32-bit, 2: 64-bit), so that its cases for the frequent forms are
- * compiled once per size, with the size a constant. */
+/* blk_run dispatches on (form * 3 + the operand size's index (0: byte,
+ * 1: 32-bit, 2: 64-bit)) * 2 + (memory operand), so that its handlers
+ * for the frequent forms are compiled once per size and operand kind,
+ * with both constants. */
 static uint8_t fop_sized(uint8_t f, const struct insn *i)
 {
 	unsigned sz;
@@ -1708,7 +1709,8 @@ static uint8_t fop_sized(uint8_t f, const struct insn *i)
 		sz = 1;
 		break;
 	}
-	return (uint8_t)(f * 3 + (sz == 8 ? 2 : sz == 4 ? 1 : 0));
+	return (uint8_t)((f * 3 + (sz == 8 ? 2 : sz == 4 ? 1 : 0)) * 2 +
+			 (i->mem ? 1 : 0));
 }
 
 static uint8_t blk_fop_form(const struct insn *i)
@@ -2156,26 +2158,27 @@ enter:
 	blk_cur = (struct blk *)b;
 	blk_counting = b;
 	blk_entry_rip = c->rip;
-	for (;;) {
-		const struct insn *s = (const struct insn *)b->d[k];
+	for (const struct insn *s = (const struct insn *)b->d[0];;
+	     s = (const struct insn *)((const unsigned char *)s + INSN_DYN)) {
 		bool done = false;
 
 		generic = false;
 		uint64_t v, a, ea = 0;
 
-		if (s->mem) {
-			ea = (uint64_t)(int64_t)s->ea_disp;
-			if (s->ea_base >= 0)
-				ea += c->r[s->ea_base];
-			if (s->ea_index >= 0)
-				ea += c->r[s->ea_index] << s->ea_scale;
-			if (s->riprel)
-				ea += c->rip + s->len;
-		}
-#define E_READ(size) (s->mem ? blk_read(c, &mem, s->ea_seg, ea, size) : \
+/* The memory operand's address, in the handlers for memory operands. */
+#define EA() do { \
+		ea = (uint64_t)(int64_t)s->ea_disp; \
+		if (s->ea_base >= 0) \
+			ea += c->r[s->ea_base]; \
+		if (s->ea_index >= 0) \
+			ea += c->r[s->ea_index] << s->ea_scale; \
+		if (s->riprel) \
+			ea += c->rip + s->len; \
+	} while (0)
+#define E_READ(size) (MEM ? blk_read(c, &mem, s->ea_seg, ea, size) : \
 		      reg_get(c, s, s->rm, size))
 #define E_WRITE(size, val) do { \
-		if (s->mem) \
+		if (MEM) \
 			blk_write(c, &mem, s->ea_seg, ea, (val) & szmask(size), size); \
 		else \
 			reg_set(c, s, s->rm, size, val); \
@@ -2183,14 +2186,21 @@ enter:
 /* The handlers: once per operand size (SZ), or once for all, reached
  * through a table of their addresses indexed by the FOP code (threaded
  * dispatch: each handler's jump predicted on its own). */
+#define SIZED1(F, N, S, ...) \
+	L_##F##_##N##_r: { enum { SZ = S, MEM = 0 }; __VA_ARGS__ } goto tail; \
+	L_##F##_##N##_m: { enum { SZ = S, MEM = 1 }; EA(); __VA_ARGS__ } \
+		goto tail;
 #define SIZED(F, ...) \
-	L_##F##_0: { enum { SZ = 1 }; __VA_ARGS__ } goto tail; \
-	L_##F##_1: { enum { SZ = 4 }; __VA_ARGS__ } goto tail; \
-	L_##F##_2: { enum { SZ = 8 }; __VA_ARGS__ } goto tail;
+	SIZED1(F, 0, 1, __VA_ARGS__) \
+	SIZED1(F, 1, 4, __VA_ARGS__) \
+	SIZED1(F, 2, 8, __VA_ARGS__)
 #define ANYSIZE(F) L_##F
-#define TAB_S(x) &&L_FOP_##x##_0, &&L_FOP_##x##_1, &&L_FOP_##x##_2,
-#define TAB_A(x) &&L_FOP_##x, &&L_FOP_##x, &&L_FOP_##x,
-		static const void *const fop_tab[FOP_COUNT * 3] = {
+#define TAB_S(x) &&L_FOP_##x##_0_r, &&L_FOP_##x##_0_m, \
+	&&L_FOP_##x##_1_r, &&L_FOP_##x##_1_m, \
+	&&L_FOP_##x##_2_r, &&L_FOP_##x##_2_m,
+#define TAB_A(x) &&L_FOP_##x, &&L_FOP_##x, &&L_FOP_##x, \
+	&&L_FOP_##x, &&L_FOP_##x, &&L_FOP_##x,
+		static const void *const fop_tab[FOP_COUNT * 6] = {
 			FOP_LIST(TAB_S, TAB_A)
 		};
 #undef TAB_S
@@ -2337,9 +2347,9 @@ enter:
 			v = SZ == 8 ? sext(s->imm[0], 4) : s->imm[0];
 			E_WRITE(SZ, v);
 		)
-		ANYSIZE(FOP_SETCC):
+		SIZED(FOP_SETCC,
 			E_WRITE(1, cond_in(c, s->op & 15));
-			goto tail;
+		)
 		SIZED(FOP_MOV_RI,
 			reg_set(c, s, (s->op & 7) | (s->rex & 1 ? 8 : 0), SZ,
 				s->imm[0]);
@@ -2403,7 +2413,9 @@ enter:
 #undef E_READ
 #undef E_WRITE
 #undef SIZED
+#undef SIZED1
 #undef ANYSIZE
+#undef EA
 		/* A short path that fell through. */
 		c->rip += s->len;
 		if (!l64)
