@@ -14,15 +14,7 @@
 	.globl _start
 _start:
 	REAL_MODE_START 0x7000
-	incw 0x600
-	movw $s_boot, %si
-	call print
-	movb 0x600, %al
-	addb $'0', %al
-	movw $CONSOLE, %dx
-	outb %al, %dx
-	movb $'\n', %al
-	outb %al, %dx
+	COUNT_BOOT print
 	cmpw $2, 0x600
 	jae second
 	movw $0xcf9, %dx
@@ -38,16 +30,7 @@ second:
 	outb %al, %dx
 2:	hlt
 	jmp 2b
-print:
-	movw $CONSOLE, %dx
-1:	movb %cs:(%si), %al
-	testb %al, %al
-	jz 2f
-	outb %al, %dx
-	incw %si
-	jmp 1b
-2:	ret
-s_boot:	.asciz "GUEST: boot "
+	CONSOLE_PRINT print
 
 	.section .reset, "ax"
 reset:

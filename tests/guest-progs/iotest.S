@@ -284,15 +284,7 @@ report:
 	call print
 	ret
 
-print:
-	movw $CONSOLE, %dx
-1:	movb %cs:(%si), %al
-	testb %al, %al
-	jz 2f
-	outb %al, %dx
-	incw %si
-	jmp 1b
-2:	ret
+	CONSOLE_PRINT print
 
 	.code32
 pm32:

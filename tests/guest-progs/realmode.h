@@ -34,3 +34,34 @@
 	movb $\mask1, %al
 	outb %al, $0xa1
 .endm
+
+/* A real-mode subroutine \name that writes the NUL-terminated string at
+ * %cs:%si to hvm-testdev's console (port 0x4e2); clobbers AL, DX, SI. */
+.macro CONSOLE_PRINT name
+\name:
+	movw $0x4e2, %dx
+1:	movb %cs:(%si), %al
+	testb %al, %al
+	jz 2f
+	outb %al, %dx
+	incw %si
+	jmp 1b
+2:	ret
+.endm
+
+/* Count this boot in the RAM word at 0x600 (RAM survives a reset) and
+ * print "GUEST: boot N" through the CONSOLE_PRINT routine \print.
+ * Needs DS = 0 and a stack; the count stays in 0x600 for the program. */
+.macro COUNT_BOOT print
+	jmp 8f
+9:	.asciz "GUEST: boot "
+8:	incw 0x600
+	movw $9b, %si
+	call \print
+	movb 0x600, %al
+	addb $'0', %al
+	movw $0x4e2, %dx
+	outb %al, %dx
+	movb $'\n', %al
+	outb %al, %dx
+.endm

@@ -10,15 +10,7 @@
 	.globl _start
 _start:
 	REAL_MODE_START 0x7000
-	incw 0x600
-	movw $s_boot, %si
-	call print
-	movb 0x600, %al
-	addb $'0', %al
-	movw $0x4e2, %dx
-	outb %al, %dx
-	movb $'\n', %al
-	outb %al, %dx
+	COUNT_BOOT print
 	cmpw $2, 0x600
 	jae second
 	/* In protected mode with an empty IDT, a #GP cannot be delivered:
@@ -44,15 +36,7 @@ second:
 	outb %al, %dx
 2:	hlt
 	jmp 2b
-print:
-	movw $0x4e2, %dx
-1:	movb %cs:(%si), %al
-	testb %al, %al
-	jz 2f
-	outb %al, %dx
-	incw %si
-	jmp 1b
-2:	ret
+	CONSOLE_PRINT print
 empty_idt:
 	.word 0
 	.long 0
@@ -63,7 +47,6 @@ gdt:
 gdt_desc:
 	.word 15
 	.long gdt + 0xffff0000
-s_boot:	.asciz "GUEST: boot "
 s_pass:	.asciz "PASS: reset/triple-fault-reboots\n"
 
 	.section .reset, "ax"
