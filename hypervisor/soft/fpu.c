@@ -297,9 +297,20 @@ static void run_native(struct x86 *c, struct insn *i, uint8_t modrm)
 	const void *stub;
 	int msize = 0;
 
+	/* The host FPU runs the instruction with the guest's control word,
+	 * so an exception it raises is handled as the guest's would be (no
+	 * result stored when unmasked).  But exception flags already set
+	 * and unmasked would make the host trap at once (SIGFPE in hvmd):
+	 * they are the guest's pending exception (SW.ES, delivered by
+	 * pending_check, or dropped without CR0.NE), so they are taken out
+	 * for the host and put back afterwards.  (The instructions that
+	 * replace the status word, FNCLEX, FNINIT, FLDENV and FRSTOR, are
+	 * done in C and never come here.) */
+	uint16_t held = c->fpu_sw & ~c->fpu_cw & 0x3f;
+
 	memset(img, 0, sizeof(img));
 	image_fill(c, img);
-	put16(img + 2, c->fpu_sw & ~(SW_ES | SW_B));
+	put16(img + 2, c->fpu_sw & ~(SW_ES | SW_B | held));
 	put32(img + 24, 0x1f80);
 	if (i->mem) {
 		msize = mem_operand(i->op, i->reg & 7);
@@ -321,6 +332,9 @@ static void run_native(struct x86 *c, struct insn *i, uint8_t modrm)
 	uint64_t fl = x87_native(img, buf, stub,
 				 (c->flags & F_ARITH) | 0x202);
 	image_take(c, img);
+	c->fpu_sw |= held;
+	if (c->fpu_sw & ~c->fpu_cw & 0x3f)
+		c->fpu_sw |= SW_ES | SW_B;
 	if (msize < 0)
 		mem_write(c, i, buf, (unsigned)-msize);
 	/* FCOMI/FUCOMI/FCOMIP/FUCOMIP set ZF, PF, CF and clear OF, SF, AF. */

@@ -35,3 +35,11 @@ CLEAN_FILES += tests/soft/linux-smoke.o
 
 tests/soft/linux-smoke: tests/soft/linux-smoke.o $(SOFTCPU_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Random code must not crash, hang or confuse the interpreter.
+TEST_PROGS += tests/soft/fuzz-test
+TESTS += tests/soft/fuzz-test
+CLEAN_FILES += tests/soft/fuzz-test.o
+
+tests/soft/fuzz-test: tests/soft/fuzz-test.o $(SOFTCPU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
