@@ -2159,7 +2159,8 @@ enter:
 	blk_counting = b;
 	blk_entry_rip = c->rip;
 	for (const struct insn *s = (const struct insn *)b->d[0];;
-	     s = (const struct insn *)((const unsigned char *)s + INSN_DYN)) {
+	     s = (const struct insn *)((const unsigned char *)s +
+					sizeof(b->d[0]))) {
 		bool done = false;
 
 		generic = false;
