@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "hypervisor/soft/cpu.h"
+#include "tests/soft/desc.h"
 #include "tests/testlib.h"
 
 #define RAM_SIZE (4u << 20)
@@ -96,14 +97,6 @@ static const struct x86_bus bus = {
 static void wr64(uint32_t a, uint64_t v)
 {
 	memcpy(ram + a, &v, 8);
-}
-
-static uint64_t seg_desc(uint32_t base, uint32_t limit, unsigned access,
-			 unsigned flags)
-{
-	return (limit & 0xffffull) | (uint64_t)(base & 0xffffff) << 16 |
-	       (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xf) << 48 |
-	       (uint64_t)flags << 52 | (uint64_t)(base >> 24) << 56;
 }
 
 /* Random code everywhere, then valid tables over the first pages. */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "hypervisor/soft/cpu.h"
+#include "tests/soft/desc.h"
 #include "tests/testlib.h"
 
 #define RAM_SIZE (8u << 20)
@@ -138,14 +139,6 @@ PROG(smc);
 
 #define SYM(p, s) ({ extern const char s[]; \
 	(uint32_t)(LOAD + (uint32_t)(s - (p)->start)); })
-
-static uint64_t seg_desc(uint32_t base, uint32_t limit, unsigned access,
-			 unsigned flags)
-{
-	return (limit & 0xffffull) | (uint64_t)(base & 0xffffff) << 16 |
-	       (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xf) << 48 |
-	       (uint64_t)flags << 52 | (uint64_t)(base >> 24) << 56;
-}
 
 static uint64_t gate_lo(uint16_t sel, uint64_t off, unsigned access,
 			unsigned ist_or_params)
