@@ -237,6 +237,9 @@ struct x86 {
 	unsigned trace_pos;
 	void *branch_log;       /* FILE *: every taken branch (debugging) */
 	uint8_t unimpl_logged[512]; /* one log per unimplemented opcode */
+	/* Block cache statistics (x86_run): entries into a cached block,
+	 * and instructions run one at a time because none was cached. */
+	uint64_t blk_entries, blk_singles;
 };
 
 enum x86_exit {

@@ -2547,6 +2547,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 				     c->seg[S_CS].limit) &&
 				    blk_same(b, i.code)) {
 					blk_finish();
+					c->blk_entries++;
 					e = blk_run(c, &i, b, &n, max);
 					goto next;
 				}
@@ -2563,6 +2564,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 					}
 				}
 			}
+			c->blk_singles++;
 			exec_one_at(c, &i, mode, lin, true);
 			n = n + 1;
 			e = step_end(c, &i);
