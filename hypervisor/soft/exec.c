@@ -656,19 +656,25 @@ static void exec_group3(struct x86 *c, struct insn *i, unsigned size)
 	}
 }
 
-static void imul3(struct x86 *c, struct insn *i, unsigned size,
-		  uint64_t src2)
+/* IMUL's result and flags: G = a * b, both of size bytes. */
+static inline __attribute__((always_inline)) void
+imul_flags(struct x86 *c, const struct insn *s, unsigned size, uint64_t a,
+	   uint64_t b)
 {
-	uint64_t a = e_read(c, i, size);
-	__int128 p = (__int128)(int64_t)sext(a, size) *
-		     (int64_t)sext(src2, size);
+	__int128 p = (__int128)(int64_t)sext(a, size) * (int64_t)sext(b, size);
 	uint64_t lo = (uint64_t)p & szmask(size);
 	bool over = p != (__int128)(int64_t)sext(lo, size);
 
-	reg_set(c, i, i->reg, size, lo);
+	reg_set(c, s, s->reg, size, lo);
 	c->flags &= ~(uint64_t)F_ARITH;
 	c->flags |= over ? (F_CF | F_OF) : 0;
 	flags_szp(&c->flags, lo, size);
+}
+
+static void imul3(struct x86 *c, struct insn *i, unsigned size,
+		  uint64_t src2)
+{
+	imul_flags(c, i, size, e_read(c, i, size), src2);
 }
 
 /* Operand size of a push/pop of a general register or immediate. */
@@ -2053,20 +2059,6 @@ enum x86_exit x86_step(struct x86 *c)
 	return step_fault(c, r);
 }
 
-/* IMUL's result and flags (G = a * b, both of size bytes), as imul3. */
-static inline __attribute__((always_inline)) void
-imul_flags(struct x86 *c, const struct insn *s, unsigned size, uint64_t a,
-	   uint64_t b)
-{
-	__int128 p = (__int128)(int64_t)sext(a, size) * (int64_t)sext(b, size);
-	uint64_t lo = (uint64_t)p & szmask(size);
-	bool over = p != (__int128)(int64_t)sext(lo, size);
-
-	reg_set(c, s, s->reg, size, lo);
-	c->flags &= ~(uint64_t)F_ARITH;
-	c->flags |= over ? (F_CF | F_OF) : 0;
-	flags_szp(&c->flags, lo, size);
-}
 
 /* Memory operands of 64-bit code inside a block: x86_read/x86_write's
  * inline path with what cannot change within a block (CPL, A20, the

@@ -162,6 +162,29 @@ static uint64_t string_mem_fast(struct x86 *c, struct insn *i, int src_seg,
 	return n;
 }
 
+/* REP MOVS/STOS through string_mem_fast: up to max elements (and RCX)
+ * done, the index and count registers moved past them; 0 when this
+ * round must go element by element, and *fast cleared when the rest of
+ * the instruction must. */
+static uint64_t string_fast(struct x86 *c, struct insn *i, int src_seg,
+			    unsigned size, uint64_t max, bool *fast)
+{
+	uint64_t k = string_mem_fast(c, i, src_seg, size,
+				     min_u64(idx(c, i, R_CX), max));
+
+	if (k == FAST_NEVER) {
+		*fast = false;
+		return 0;
+	}
+	if (k) {
+		if (i->op <= 0xa5)              /* MOVS */
+			idx_step(c, i, R_SI, size, k);
+		idx_step(c, i, R_DI, size, k);
+		cx_dec(c, i, k);
+	}
+	return k;
+}
+
 void exec_string(struct x86 *c, struct insn *i)
 {
 	uint8_t op = i->op;
@@ -180,15 +203,14 @@ void exec_string(struct x86 *c, struct insn *i)
 		io_check(c, (uint16_t)c->r[R_DX], size);
 
 	while (n < limit) {
-		uint64_t v, a;
+		uint64_t v, a, k;
 		bool stop = false, counted = false;
 
 		switch (op) {
 		case 0x6c: case 0x6d:                   /* INS */
 			if (rep) {
 				uint64_t left = idx(c, i, R_CX);
-				uint64_t k = string_io_fast(c, i, true, size,
-							    left);
+				k = string_io_fast(c, i, true, size, left);
 				if (k) {
 					idx_step(c, i, R_DI, size, k);
 					cx_dec(c, i, k);
@@ -209,8 +231,7 @@ void exec_string(struct x86 *c, struct insn *i)
 		case 0x6e: case 0x6f:                   /* OUTS */
 			if (rep) {
 				uint64_t left = idx(c, i, R_CX);
-				uint64_t k = string_io_fast(c, i, false, size,
-							    left);
+				k = string_io_fast(c, i, false, size, left);
 				if (k) {
 					idx_step(c, i, R_SI, size, k);
 					cx_dec(c, i, k);
@@ -224,19 +245,12 @@ void exec_string(struct x86 *c, struct insn *i)
 			idx_step(c, i, R_SI, size, 1);
 			break;
 		case 0xa4: case 0xa5:                   /* MOVS */
-			if (rep && fast) {
-				uint64_t k = string_mem_fast(c, i, src_seg, size,
-					min_u64(idx(c, i, R_CX), limit - n));
-				if (k == FAST_NEVER)
-					fast = false;
-				else if (k) {
-					idx_step(c, i, R_SI, size, k);
-					idx_step(c, i, R_DI, size, k);
-					cx_dec(c, i, k);
-					n += k;
-					counted = true;
-					break;
-				}
+			if (rep && fast &&
+			    (k = string_fast(c, i, src_seg, size, limit - n,
+					     &fast))) {
+				n += k;
+				counted = true;
+				break;
 			}
 			v = x86_read(c, src_seg, idx(c, i, R_SI), size);
 			x86_write(c, S_ES, idx(c, i, R_DI), v, size);
@@ -254,18 +268,12 @@ void exec_string(struct x86 *c, struct insn *i)
 					      : (c->flags & F_ZF);
 			break;
 		case 0xaa: case 0xab:                   /* STOS */
-			if (rep && fast) {
-				uint64_t k = string_mem_fast(c, i, src_seg, size,
-					min_u64(idx(c, i, R_CX), limit - n));
-				if (k == FAST_NEVER)
-					fast = false;
-				else if (k) {
-					idx_step(c, i, R_DI, size, k);
-					cx_dec(c, i, k);
-					n += k;
-					counted = true;
-					break;
-				}
+			if (rep && fast &&
+			    (k = string_fast(c, i, src_seg, size, limit - n,
+					     &fast))) {
+				n += k;
+				counted = true;
+				break;
 			}
 			x86_write(c, S_ES, idx(c, i, R_DI),
 				  reg_get(c, i, R_AX, size), size);
