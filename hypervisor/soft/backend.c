@@ -309,11 +309,12 @@ static void soft_vcpu_fini(struct vcpu *v)
 		double secs = (double)(hv_now_ns() - s->started_ns) / 1e9;
 
 		fprintf(stderr, "hvmd: soft vCPU %u: %llu instructions in %.3f s, "
-			"%llu sleeps; %llu cached blocks entered, %llu "
-			"instructions run alone\n", s->id,
+			"%llu sleeps; %llu cached blocks entered (%llu "
+			"translated), %llu instructions run alone\n", s->id,
 			(unsigned long long)s->icount, secs,
 			(unsigned long long)s->sleeps,
 			(unsigned long long)s->cpu.blk_entries,
+			(unsigned long long)s->cpu.tr_entries,
 			(unsigned long long)s->cpu.blk_singles);
 	}
 	if (s->profile)

@@ -5,6 +5,7 @@
 SOFTCPU_OBJS := hypervisor/soft/mem.o hypervisor/soft/exec.o \
 	hypervisor/soft/twobyte.o hypervisor/soft/string.o \
 	hypervisor/soft/system.o hypervisor/soft/fpu.o hypervisor/soft/sse.o \
+	hypervisor/soft/translate.o \
 	hypervisor/soft/x87stubs.o
 
 # The x87 runs guest instructions on the host FPU (x87-64 hosts only).

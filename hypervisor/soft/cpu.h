@@ -240,6 +240,11 @@ struct x86 {
 	/* Block cache statistics (x86_run): entries into a cached block,
 	 * and instructions run one at a time because none was cached. */
 	uint64_t blk_entries, blk_singles;
+	/* Entries into translated blocks (translate.c), and the operand a
+	 * translated instruction's slow path reads or writes memory
+	 * through. */
+	uint64_t tr_entries;
+	uint64_t tr_scratch;
 };
 
 enum x86_exit {
@@ -269,6 +274,10 @@ enum x86_exit x86_interrupt(struct x86 *c, unsigned vector);
 enum x86_exit x86_nmi(struct x86 *c);
 /* Start an AP at vector << 12 in real mode (SIPI). */
 void x86_sipi(struct x86 *c, unsigned vector);
+/* Blocks of 64-bit code entered this many times are translated to host
+ * code (0: never); from HVMD_SOFT_TRANSLATE when set, else 16.  Tests
+ * set it before the first x86_run. */
+extern int x86_translate_after;
 /* Recompute derived state after the registers were set from outside. */
 void x86_state_changed(struct x86 *c);
 

@@ -12,10 +12,12 @@
  */
 #include <emmintrin.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hypervisor/soft/alu.h"
 #include "hypervisor/soft/exec.h"
+#include "hypervisor/soft/translate.h"
 
 /* ---- registers ---- */
 
@@ -1574,7 +1576,7 @@ static const uint64_t len_mask1[16] = {
  * instruction is added once it completed, with the bytes read before it
  * ran.
  */
-#define BLK_INSNS 16
+#define BLK_INSNS TR_MAX_INSNS
 #define BLK_BYTES 128
 #define BLK_INSN_STRIDE \
 	((INSN_DYN + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1))
@@ -1586,6 +1588,12 @@ struct blk {
 	uint8_t nbytes;         /* bytes from the first to the end */
 	uint8_t last;           /* offset of the last instruction */
 	uint8_t fop[BLK_INSNS]; /* FOP_*: how blk_run runs each one */
+	/* Translated to host code (translate.c) while tr_gen is today's,
+	 * for this privilege level and A20 state; entries so far. */
+	bool tr_user, tr_a20;
+	uint16_t hits;
+	uint32_t tr_gen;
+	tr_fn tr;
 	uint8_t src[BLK_BYTES];
 	/* Each a struct insn's decoded prefix, read in place through a
 	 * struct insn pointer: aligned and strided as a struct insn. */
@@ -1681,17 +1689,6 @@ static bool blk_ends_after(const struct insn *i)
  * and no stack or near-branch forms but Jcc.  Everything else is
  * FOP_GENERIC.
  */
-/* Every form, in order; S: compiled per operand size, A: once. */
-#define FOP_LIST(S, A) \
-	A(GENERIC) S(MOV_EG) S(MOV_GE) S(LEA) S(ALU_EG) S(ALU_GE) S(ALU_AI) \
-	S(TEST_EG) S(TEST_AI) S(GRP1) S(SHIFT) A(JCC) S(MOVZX) S(MOVSX) \
-	S(CMOV) S(IMUL) S(IMUL_I) A(INCDEC_R) S(INCDEC_E) S(GRP3) S(MOV_EI) \
-	S(SETCC) S(MOV_RI) \
-	/* 64-bit code only from here on (blk_fop): */ \
-	A(PUSH) A(POP) S(MOVSXD) A(CALL) A(RET) A(JMP)
-#define FOP_ENUM(x) FOP_##x,
-enum { FOP_LIST(FOP_ENUM, FOP_ENUM) FOP_COUNT };
-#undef FOP_ENUM
 
 /* blk_run dispatches on (form * 3 + the operand size's index (0: byte,
  * 1: 32-bit, 2: 64-bit)) * 2 + (memory operand), so that its handlers
@@ -2126,6 +2123,78 @@ blk_write(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
 	}
 }
 
+/* Translated blocks (translate.c): blocks of 64-bit code entered
+ * x86_translate_after times run as host code from then on. */
+int x86_translate_after = -1;
+
+static int translate_after_env(void)
+{
+	const char *v = getenv("HVMD_SOFT_TRANSLATE");
+
+	return v ? atoi(v) : 16;
+}
+
+/* b's host code for today's privilege level and A20 state, translating
+ * it once it has been entered often enough; NULL: interpret it. */
+static tr_fn blk_translation(struct blk *b, const struct x86 *c)
+{
+	bool user = c->cpl == 3;
+
+	if (b->tr && b->tr_gen == tr_gen) {
+		if (b->tr_user == user && b->tr_a20 == c->a20)
+			return b->tr;
+	} else if (++b->hits < x86_translate_after) {
+		return NULL;
+	}
+	struct tr_block tb = { .lin = b->lin, .n = b->n, .fop = b->fop,
+			       .user = user, .a20 = c->a20 };
+
+	for (unsigned k = 0; k < b->n; k++)
+		tb.insn[k] = (const struct insn *)b->d[k];
+	b->tr = tr_translate(&tb);
+	b->tr_gen = tr_gen;
+	b->tr_user = user;
+	b->tr_a20 = c->a20;
+	b->hits = 0;
+	return b->tr;
+}
+
+uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
+		    uint64_t rip, unsigned k, unsigned n)
+{
+	uint64_t next = rip + s->len;
+
+	c->rip = rip;
+	c->insn_rip = rip;
+	c->saved_sp = c->r[R_SP];
+	memcpy(i, s, INSN_DYN);
+	i->replay = true;
+	i->imm_pos = 0;
+	i->done = false;
+	i->atomic_host = NULL;
+	if (i->lock && !lock_ok(i))
+		x86_raise_noerr(c, X86_UD);
+	i->atomic = i->lock;
+	if (i->twobyte)
+		exec_twobyte(c, i);
+	else
+		exec_onebyte(c, i);
+	c->ckpt.valid = false;
+	if (!i->done)
+		c->rip = next;
+	if (!x86_code64(c)) {
+		c->rip &= 0xffffffffull;
+		next &= 0xffffffffull;
+	}
+	/* Go on in the block only as blk_run would, and while the TLB the
+	 * block's inline checks read is still this CPU's. */
+	if (k + 1 < n && !i->done && c->rip == next && !c->end_batch &&
+	    !c->halted && !c->blk_stop && x86_tlb.owner == c &&
+	    x86_tlb.gen == c->tlb_gen)
+		return 0;
+	return (k + 1) | TR_GENERIC | (i->done ? TR_DONE : 0);
+}
+
 /* Run the block b, whose bytes are at the start of the code window
  * (step_begin already ran for its first instruction), up to max
  * instructions in all; the exit as step_end's for the last one run. */
@@ -2150,6 +2219,24 @@ enter:
 	blk_cur = (struct blk *)b;
 	blk_counting = b;
 	blk_entry_rip = c->rip;
+	if (__builtin_expect(x86_translate_after < 0, 0))
+		x86_translate_after = translate_after_env();
+	if (l64 && lim == b->n && mem.mg && x86_tlb.memmap_gen == *mem.mg &&
+	    x86_translate_after > 0) {
+		tr_fn fn = blk_translation((struct blk *)b, c);
+
+		if (fn) {
+			uint64_t rc;
+
+			c->tr_entries++;
+			rc = fn(c, i);
+			k = rc & 0xff;
+			generic = rc & TR_GENERIC;
+			i->len = ((const struct insn *)b->d[k - 1])->len;
+			i->done = rc & TR_DONE;
+			goto ran;
+		}
+	}
 	for (const struct insn *s = (const struct insn *)b->d[0];;
 	     s = (const struct insn *)((const unsigned char *)s +
 					sizeof(b->d[0]))) {
@@ -2452,6 +2539,7 @@ enter:
 		i->done = done;
 		break;
 	}
+ran:
 	*n = *n + k;
 	/* Chaining: after a short-path instruction (so modes, CPL, paging,
 	 * the interrupt and batch state are as at the block's entry), go
@@ -2547,6 +2635,8 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 					blk_finish();
 					if ((lin & 0xfff) <= 0x1000 - 15) {
 						b->mode = 0;
+						b->tr = NULL;
+						b->hits = 0;
 						b->lin = lin;
 						b->n = 0;
 						b->nbytes = 0;

@@ -55,6 +55,28 @@ struct insn {
 };
 #define INSN_DYN offsetof(struct insn, replay)
 
+
+/* The forms of instruction the block cache runs on short paths (exec.c,
+ * blk_fop) and the translator turns into host code; a block's fop byte
+ * is (form * 3 + size index (0: byte, 1: 32-bit, 2: 64-bit)) * 2 +
+ * (memory operand). */
+/* Every form, in order; S: compiled per operand size, A: once. */
+#define FOP_LIST(S, A) \
+	A(GENERIC) S(MOV_EG) S(MOV_GE) S(LEA) S(ALU_EG) S(ALU_GE) S(ALU_AI) \
+	S(TEST_EG) S(TEST_AI) S(GRP1) S(SHIFT) A(JCC) S(MOVZX) S(MOVSX) \
+	S(CMOV) S(IMUL) S(IMUL_I) A(INCDEC_R) S(INCDEC_E) S(GRP3) S(MOV_EI) \
+	S(SETCC) S(MOV_RI) \
+	/* 64-bit code only from here on (blk_fop): */ \
+	A(PUSH) A(POP) S(MOVSXD) A(CALL) A(RET) A(JMP)
+#define FOP_ENUM(x) FOP_##x,
+enum { FOP_LIST(FOP_ENUM, FOP_ENUM) FOP_COUNT };
+#undef FOP_ENUM
+#define FOP_FORM(f) ((f) / 6)
+#define FOP_SIZE(f) ((f) / 2 % 3 == 2 ? 8u : (f) / 2 % 3 == 1 ? 4u : 1u)
+#define FOP_MEM(f)  ((f) & 1)
+/* Instructions per block at most. */
+#define TR_MAX_INSNS 16
+
 static inline uint64_t reg_get(struct x86 *c, const struct insn *i,
 			       unsigned r, unsigned size)
 {

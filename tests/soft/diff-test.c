@@ -1279,10 +1279,26 @@ static void cpu_to_fx(const struct x86 *c, uint8_t *fx)
 
 /* batch 0: one x86_step per instruction; else x86_run with at most batch
  * instructions per call (the block cache's path), stopping at the HLT
- * after the code, which faults at CPL3. */
+ * after the code, which faults at CPL3.  The program runs passes times
+ * from the same state (the first pass records blocks, the later ones run
+ * them, translated to host code when translate is set); the outcome is
+ * the last pass's. */
+static void run_once(const struct gen *g, const struct native_regs *in,
+		     const uint8_t *data0, struct outcome *out,
+		     unsigned batch);
+
 static void run_interp(const struct gen *g, const struct native_regs *in,
 		       const uint8_t *data0, struct outcome *out,
-		       unsigned batch)
+		       unsigned batch, unsigned passes, bool translate)
+{
+	x86_translate_after = translate ? 1 : 0;
+	for (unsigned p = 0; p < passes; p++)
+		run_once(g, in, data0, out, batch);
+}
+
+static void run_once(const struct gen *g, const struct native_regs *in,
+		     const uint8_t *data0, struct outcome *out,
+		     unsigned batch)
 {
 	struct x86 c;
 
@@ -1360,6 +1376,8 @@ static void run_interp(const struct gen *g, const struct native_regs *in,
 	out->r.rflags = c.flags;
 	cpu_to_fx(&c, out->r.fx);
 	memcpy(out->data, (void *)DATA, DATA_SIZE);
+	if (getenv("SOFT_DIFF_TR"))
+		fprintf(stderr, "tr %llu blk %llu\n", (unsigned long long)c.tr_entries, (unsigned long long)c.blk_entries);
 }
 
 static const char *const reg_names[16] = {
@@ -1523,9 +1541,18 @@ int main(void)
 
 			memcpy((void *)DATA, data0, DATA_SIZE);
 			run_native(&g, &in, &nat);
-			/* Odd cases through x86_run in batches of 1-37. */
-			run_interp(&g, &in, data0, &sim,
-				   n & 1 ? 1 + n % 37 : 0);
+			/* Even cases one instruction at a time; odd ones
+			 * through x86_run: in batches of 1-37 as recorded
+			 * (n % 8 == 1), run again from the block cache
+			 * (5), and translated to host code (3, 7). */
+			if (!(n & 1))
+				run_interp(&g, &in, data0, &sim, 0, 1, false);
+			else if (n % 8 == 1)
+				run_interp(&g, &in, data0, &sim, 1 + n % 37, 1,
+					   false);
+			else
+				run_interp(&g, &in, data0, &sim, 100000, 2,
+					   n % 4 == 3);
 			if (!same(&nat, &sim, g.undef, why, sizeof(why))) {
 				char hex[3 * 512 + 1] = "";
 

@@ -1,0 +1,1124 @@
+/*
+ * Translation of cached blocks of 64-bit guest code to host code.
+ *
+ * The host is x86-64 too, so each short-path form (FOP_*, exec.h) becomes
+ * the same host instruction on the guest's operands: guest registers
+ * stay in struct x86 (rbx points at it) and are used as memory operands,
+ * guest memory is reached through the TLB's host pointers with the same
+ * one-compare check the interpreter inlines, and the arithmetic flags
+ * are the host instruction's own.  Anything else in a block (and the
+ * slow path of every memory access) calls back into the interpreter, so
+ * a translated block does exactly what blk_run would do with it.  The
+ * design and its reasons: docs/soft-cpu-translation.md.
+ *
+ * Host registers inside a block: rbx the CPU, r12 the scratch struct
+ * insn, r13 the TLB's entries, r14 the block's code page in host memory
+ * (for stores into it), rbp a memory operand's offset (kept across calls
+ * into the interpreter).  rax, rcx, rsi, rdi and r8-r11 are
+ * temporaries; rdx holds a memory operand's host address between the
+ * TLB check and the access.
+ */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hypervisor/soft/translate.h"
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+       R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/* ---- the code buffer ---- */
+
+/* Per host thread (blocks and the TLB are per thread too), mapped twice
+ * from one memfd: written through wr, run through rx. */
+#define TR_BUF_SIZE (16u << 20)
+static __thread uint8_t *tr_wr, *tr_rx;
+static __thread size_t tr_used;
+__thread uint32_t tr_gen = 1;
+static pthread_key_t tr_key;
+static pthread_once_t tr_key_once = PTHREAD_ONCE_INIT;
+
+static void tr_buf_free(void *unused)
+{
+	(void)unused;
+	if (tr_wr) {
+		munmap(tr_wr, TR_BUF_SIZE);
+		munmap(tr_rx, TR_BUF_SIZE);
+		tr_wr = tr_rx = NULL;
+	}
+}
+
+static void tr_key_make(void)
+{
+	if (pthread_key_create(&tr_key, tr_buf_free) != 0)
+		abort();
+}
+
+static bool tr_buf_init(void)
+{
+	static bool warned;
+	int fd;
+
+	if (tr_wr)
+		return true;
+	fd = memfd_create("hvmd-soft-code", MFD_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	if (ftruncate(fd, TR_BUF_SIZE) != 0) {
+		close(fd);
+		goto fail;
+	}
+	tr_wr = mmap(NULL, TR_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     fd, 0);
+	tr_rx = mmap(NULL, TR_BUF_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED,
+		     fd, 0);
+	close(fd);
+	if (tr_wr == MAP_FAILED || tr_rx == MAP_FAILED) {
+		if (tr_wr != MAP_FAILED)
+			munmap(tr_wr, TR_BUF_SIZE);
+		if (tr_rx != MAP_FAILED)
+			munmap(tr_rx, TR_BUF_SIZE);
+		tr_wr = tr_rx = NULL;
+		goto fail;
+	}
+	pthread_once(&tr_key_once, tr_key_make);
+	pthread_setspecific(tr_key, tr_wr);
+	tr_used = 0;
+	return true;
+fail:
+	if (!warned) {
+		warned = true;
+		fprintf(stderr, "soft: no code buffer for translation (%m); "
+			"interpreting only\n");
+	}
+	return false;
+}
+
+/* ---- the emitter ---- */
+
+struct em {
+	uint8_t *p, *end;       /* in the writable view */
+	bool full;
+};
+
+static void b1(struct em *e, unsigned v)
+{
+	if (e->p < e->end)
+		*e->p++ = (uint8_t)v;
+	else
+		e->full = true;
+}
+
+static void b4(struct em *e, uint32_t v)
+{
+	for (int k = 0; k < 4; k++)
+		b1(e, v >> (8 * k));
+}
+
+static void b8(struct em *e, uint64_t v)
+{
+	b4(e, (uint32_t)v);
+	b4(e, (uint32_t)(v >> 32));
+}
+
+/* An operand: a host register, or memory at base + index * 2^scale +
+ * disp. */
+struct mref {
+	bool direct;
+	int8_t base, index;
+	uint8_t scale;
+	int32_t disp;
+};
+
+static struct mref reg(int r)
+{
+	return (struct mref){ .direct = true, .base = (int8_t)r, .index = -1 };
+}
+
+static struct mref mem(int base, int32_t disp)
+{
+	return (struct mref){ .base = (int8_t)base, .index = -1, .disp = disp };
+}
+
+/* The guest state in struct x86 (rbx). */
+#define XOFF(field) ((int32_t)offsetof(struct x86, field))
+static struct mref xm(int32_t off)
+{
+	return mem(RBX, off);
+}
+
+/* Prefixes, opcode (opc_len bytes, most significant first), ModRM with
+ * the reg field r (a register or an opcode extension), SIB and
+ * displacement.  size: the operand size (2 adds 66, 8 REX.W). */
+static void op_rm(struct em *e, unsigned size, uint32_t opc, int opc_len,
+		  int r, struct mref m)
+{
+	unsigned rex = 0;
+
+	if (size == 2)
+		b1(e, 0x66);
+	if (size == 8)
+		rex |= 8;
+	if (r & 8)
+		rex |= 4;
+	if (!m.direct && m.index >= 0 && (m.index & 8))
+		rex |= 2;
+	if (m.base & 8)
+		rex |= 1;
+	/* A byte operand in host registers 4-7 would be AH-BH without a
+	 * REX: the emitter never uses those as byte registers. */
+	if (rex)
+		b1(e, 0x40 | rex);
+	for (int k = opc_len - 1; k >= 0; k--)
+		b1(e, opc >> (8 * k));
+	if (m.direct) {
+		b1(e, 0xc0 | ((r & 7) << 3) | (m.base & 7));
+		return;
+	}
+	unsigned mod = m.disp == 0 && (m.base & 7) != RBP ? 0 :
+		       m.disp >= -128 && m.disp <= 127 ? 1 : 2;
+	if (m.index >= 0 || (m.base & 7) == RSP) {
+		b1(e, (mod << 6) | ((r & 7) << 3) | 4);
+		b1(e, (m.scale << 6) |
+		      ((m.index >= 0 ? m.index & 7 : RSP) << 3) | (m.base & 7));
+	} else {
+		b1(e, (mod << 6) | ((r & 7) << 3) | (m.base & 7));
+	}
+	if (mod == 1)
+		b1(e, (uint8_t)m.disp);
+	else if (mod == 2)
+		b4(e, (uint32_t)m.disp);
+}
+
+/* Opcodes whose byte form is one less than the others (MOV, ALU, TEST
+ * ...): pick by size. */
+static void op_sz(struct em *e, unsigned size, uint32_t opc, int r,
+		  struct mref m)
+{
+	op_rm(e, size, size == 1 ? opc - 1 : opc, 1, r, m);
+}
+
+static bool fits32(int64_t v)
+{
+	return v == (int32_t)v;
+}
+
+/* mov r64, imm (the shortest form that zero- or sign-extends right). */
+static void mov_ri(struct em *e, int r, uint64_t v)
+{
+	if (v <= 0xffffffffull) {
+		if (r & 8)
+			b1(e, 0x41);
+		b1(e, 0xb8 + (r & 7));
+		b4(e, (uint32_t)v);
+	} else if (fits32((int64_t)v)) {
+		op_rm(e, 8, 0xc7, 1, 0, reg(r));
+		b4(e, (uint32_t)v);
+	} else {
+		b1(e, 0x48 | (r & 8 ? 1 : 0));
+		b1(e, 0xb8 + (r & 7));
+		b8(e, v);
+	}
+}
+
+/* mov qword m, imm. */
+static void mov_mi64(struct em *e, struct mref m, uint64_t v)
+{
+	if (fits32((int64_t)v)) {
+		op_rm(e, 8, 0xc7, 1, 0, m);
+		b4(e, (uint32_t)v);
+	} else {
+		mov_ri(e, RAX, v);
+		op_rm(e, 8, 0x89, 1, RAX, m);
+	}
+}
+
+/* Load size bytes of m into r, zero-extended. */
+static void load(struct em *e, int r, unsigned size, struct mref m)
+{
+	switch (size) {
+	case 1: op_rm(e, 4, 0x0fb6, 2, r, m); break;
+	case 2: op_rm(e, 4, 0x0fb7, 2, r, m); break;
+	case 4: op_rm(e, 4, 0x8b, 1, r, m); break;
+	default: op_rm(e, 8, 0x8b, 1, r, m); break;
+	}
+}
+
+static void store(struct em *e, unsigned size, struct mref m, int r)
+{
+	op_sz(e, size, 0x89, r, m);
+}
+
+static void call_abs(struct em *e, const void *fn)
+{
+	mov_ri(e, RAX, (uint64_t)(uintptr_t)fn);
+	b1(e, 0xff);
+	b1(e, 0xd0);            /* call rax */
+}
+
+/* Jumps within the block: a rel32 to patch once the target is known. */
+static uint8_t *jcc_fwd(struct em *e, unsigned cc)
+{
+	b1(e, 0x0f);
+	b1(e, 0x80 | cc);
+	b4(e, 0);
+	return e->p;
+}
+
+static uint8_t *jmp_fwd(struct em *e)
+{
+	b1(e, 0xe9);
+	b4(e, 0);
+	return e->p;
+}
+
+/* Point the jump whose rel32 ends at after to here. */
+static void land(struct em *e, uint8_t *after)
+{
+	int32_t rel = (int32_t)(e->p - after);
+
+	if (!e->full)
+		memcpy(after - 4, &rel, 4);
+}
+
+static void jmp_to(struct em *e, const uint8_t *target)
+{
+	b1(e, 0xe9);
+	b4(e, (uint32_t)(int32_t)(target - (e->p + 4)));
+}
+
+static void jcc_to(struct em *e, unsigned cc, const uint8_t *target)
+{
+	b1(e, 0x0f);
+	b1(e, 0x80 | cc);
+	b4(e, (uint32_t)(int32_t)(target - (e->p + 4)));
+}
+
+enum { CC_O, CC_NO, CC_B, CC_AE, CC_Z, CC_NZ, CC_BE, CC_A,
+       CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
+
+/* ---- per block ---- */
+
+struct tr {
+	struct em e;
+	const struct tr_block *b;
+	uint8_t *epilogue;      /* returns rax to the caller */
+	uint8_t *entry;
+	/* Per instruction: its linear address, and whether the arithmetic
+	 * flags it writes must reach c->flags. */
+	uint64_t lin[TR_MAX_INSNS + 1];
+	bool flags_live[TR_MAX_INSNS];
+	/* The form translated: the recorded one, or FOP_GENERIC for the
+	 * corner cases left to the interpreter. */
+	uint8_t form[TR_MAX_INSNS];
+};
+
+/* The guest register r as an operand of size bytes (AH-BH where the
+ * instruction says so). */
+static struct mref greg(const struct insn *s, unsigned r, unsigned size)
+{
+	if (size == 1 && r >= 4 && r < 8 && !s->rex_present)
+		return xm(XOFF(r) + 8 * (int32_t)(r - 4) + 1);
+	return xm(XOFF(r) + 8 * (int32_t)r);
+}
+
+/* Store host register r into the guest register g written with size
+ * bytes: 32-bit writes zero-extend (the host register already is). */
+static void store_greg(struct em *e, const struct insn *s, unsigned g,
+		       unsigned size, int r)
+{
+	store(e, size == 4 ? 8 : size, greg(s, g, size), r);
+}
+
+/* Leave the block: rip, the last instruction's address, the result. */
+static void emit_exit(struct tr *t, unsigned k, uint64_t rip, bool rip_set,
+		      unsigned code)
+{
+	struct em *e = &t->e;
+
+	if (!rip_set)
+		mov_mi64(e, xm(XOFF(rip)), rip);
+	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
+	mov_ri(e, RAX, code);
+	jmp_to(e, t->epilogue);
+}
+
+/* Before anything in instruction k that may fault: what the fault path
+ * (x86_run: blk_completed, step_fault) needs to find it. */
+static void emit_fault_point(struct tr *t, unsigned k)
+{
+	struct em *e = &t->e;
+
+	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
+	load(e, RAX, 8, xm(XOFF(r) + 8 * R_SP));
+	store(e, 8, xm(XOFF(saved_sp)), RAX);
+}
+
+static void emit_raise_gp0(struct tr *t, unsigned k)
+{
+	struct em *e = &t->e;
+
+	emit_fault_point(t, k);
+	op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));    /* mov rdi, rbx */
+	mov_ri(e, RSI, X86_GP);
+	mov_ri(e, RDX, 0);
+	call_abs(e, (const void *)x86_raise);
+}
+
+/* Arithmetic flags from the host's, right after the host instruction:
+ * keep the bits in keep, clear those in clear (a superset). */
+static void emit_flags(struct tr *t, unsigned k, uint32_t keep,
+		       uint32_t clear)
+{
+	struct em *e = &t->e;
+
+	if (!t->flags_live[k])
+		return;
+	b1(e, 0x9c);                                    /* pushfq */
+	b1(e, 0x58 + RCX);                              /* pop rcx */
+	op_rm(e, 4, 0x81, 1, 4, reg(RCX));              /* and ecx, keep */
+	b4(e, keep);
+	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~clear */
+	b4(e, ~clear);
+	op_rm(e, 8, 0x09, 1, RCX, xm(XOFF(flags)));     /* or [fl], rcx */
+}
+
+#define FL_ARITH 0x8d5u
+#define FL_LOGIC 0x8c5u         /* AF cleared, as alu_logic does */
+
+/* Test the guest's condition cc (its even form) on c->flags: afterwards
+ * the host's NZ means it holds.  Returns the host cc for cc itself. */
+static unsigned emit_cond(struct em *e, unsigned cc)
+{
+	static const uint8_t bit[6] = { 0, 0x01, 0x40, 0x41, 0x80, 0x04 };
+	unsigned base = (cc >> 1) & 7;
+
+	if (base == 0) {
+		op_rm(e, 4, 0xf7, 1, 0, xm(XOFF(flags)));   /* test OF */
+		b4(e, 0x800);
+	} else if (base < 6) {
+		op_rm(e, 1, 0xf6, 1, 0, xm(XOFF(flags)));
+		b1(e, bit[base]);
+	} else {
+		/* SF != OF (and for LE, or ZF) */
+		load(e, RAX, 4, xm(XOFF(flags)));
+		op_rm(e, 4, 0x8b, 1, RCX, reg(RAX));        /* mov ecx, eax */
+		op_rm(e, 4, 0xc1, 1, 5, reg(RCX));          /* shr ecx, 4 */
+		b1(e, 4);
+		op_rm(e, 4, 0x31, 1, RAX, reg(RCX));        /* xor ecx, eax */
+		op_rm(e, 4, 0x81, 1, 4, reg(RCX));          /* and ecx, 0x80 */
+		b4(e, 0x80);
+		if (base == 7) {
+			op_rm(e, 4, 0x81, 1, 4, reg(RAX));  /* and eax, 0x40 */
+			b4(e, 0x40);
+			op_rm(e, 4, 0x09, 1, RAX, reg(RCX)); /* or ecx, eax */
+		}
+	}
+	return cc & 1 ? CC_Z : CC_NZ;
+}
+
+/* The immediate of forms with one: sign-extended from 8 bits (imm8
+ * forms) or from 32 (64-bit operands), truncated to the size. */
+static uint64_t imm_of(const struct insn *s, unsigned size, bool imm8)
+{
+	uint64_t v = imm8 ? sext(s->imm[0], 1) :
+		     size == 8 ? sext(s->imm[0], 4) : s->imm[0];
+
+	return v & szmask(size);
+}
+
+/*
+ * The operation of instruction k on its E operand at loc (a guest
+ * register, the host address in rdx, or the scratch word after a slow
+ * read), for the forms that have an E operand.  Emitted twice for
+ * memory operands (fast and slow path); may use rax, rcx, rsi, rdi.
+ */
+static void emit_op(struct tr *t, unsigned k, struct mref loc)
+{
+	struct em *e = &t->e;
+	const struct insn *s = t->b->insn[k];
+	unsigned f = t->b->fop[k], sz = FOP_SIZE(f), aop = (s->op >> 3) & 7;
+	bool memop = FOP_MEM(f);
+	uint32_t keep = (aop == 1 || aop == 4 || aop == 6) ? FL_LOGIC
+							   : FL_ARITH;
+
+	switch (FOP_FORM(f)) {
+	case FOP_MOV_EG:
+		load(e, RAX, sz, greg(s, s->reg, sz));
+		if (memop)
+			store(e, sz, loc, RAX);
+		else
+			store_greg(e, s, s->rm, sz, RAX);
+		break;
+	case FOP_MOV_GE:
+		load(e, RAX, sz, loc);
+		store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_ALU_EG:
+		if (aop == 2 || aop == 3) {
+			load(e, RAX, sz, loc);
+			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
+			b1(e, 0);       /* bt [fl], 0: the guest's CF */
+			op_sz(e, sz, aop * 8 + 3, RAX, greg(s, s->reg, sz));
+		} else {
+			load(e, RAX, sz, loc);
+			op_sz(e, sz, aop * 8 + 3, RAX, greg(s, s->reg, sz));
+		}
+		emit_flags(t, k, keep, FL_ARITH);
+		if (aop != 7) {
+			if (memop)
+				store(e, sz, loc, RAX);
+			else
+				store_greg(e, s, s->rm, sz, RAX);
+		}
+		break;
+	case FOP_ALU_GE:
+		load(e, RAX, sz, greg(s, s->reg, sz));
+		if (aop == 2 || aop == 3) {
+			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
+			b1(e, 0);
+		}
+		op_sz(e, sz, aop * 8 + 3, RAX, loc);
+		emit_flags(t, k, keep, FL_ARITH);
+		if (aop != 7)
+			store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_GRP1:
+	case FOP_ALU_AI: {
+		bool grp1 = FOP_FORM(f) == FOP_GRP1;
+		unsigned op = grp1 ? s->reg & 7 : aop;
+		uint64_t v = imm_of(s, sz, grp1 && s->op == 0x83);
+
+		keep = (op == 1 || op == 4 || op == 6) ? FL_LOGIC : FL_ARITH;
+		load(e, RAX, sz, loc);
+		if (op == 2 || op == 3) {
+			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
+			b1(e, 0);
+		}
+		if (sz == 1) {
+			op_rm(e, 1, 0x80, 1, (int)op, reg(RAX));
+			b1(e, (uint8_t)v);
+		} else {
+			op_rm(e, sz, 0x81, 1, (int)op, reg(RAX));
+			b4(e, (uint32_t)v);
+		}
+		emit_flags(t, k, keep, FL_ARITH);
+		if (op != 7) {
+			if (memop)
+				store(e, sz, loc, RAX);
+			else
+				store_greg(e, s, grp1 ? s->rm : R_AX, sz, RAX);
+		}
+		break;
+	}
+	case FOP_TEST_EG:
+		load(e, RAX, sz, loc);
+		op_sz(e, sz, 0x85, RAX, greg(s, s->reg, sz));   /* test */
+		emit_flags(t, k, FL_LOGIC, FL_ARITH);
+		break;
+	case FOP_TEST_AI:
+	case FOP_GRP3: {
+		unsigned op = FOP_FORM(f) == FOP_GRP3 ? s->reg & 7 : 0;
+
+		load(e, RAX, sz, loc);
+		if (op <= 1) {
+			op_sz(e, sz, 0xf7, 0, reg(RAX));
+			if (sz == 1)
+				b1(e, (uint8_t)s->imm[0]);
+			else
+				b4(e, (uint32_t)imm_of(s, sz, false));
+			emit_flags(t, k, FL_LOGIC, FL_ARITH);
+			break;
+		}
+		op_sz(e, sz, 0xf7, (int)op, reg(RAX));          /* not/neg */
+		if (op == 3)
+			emit_flags(t, k, FL_ARITH, FL_ARITH);
+		if (memop)
+			store(e, sz, loc, RAX);
+		else
+			store_greg(e, s, s->rm, sz, RAX);
+		break;
+	}
+	case FOP_SHIFT: {
+		unsigned op = s->reg & 7, mask = sz == 8 ? 63 : 31;
+		uint8_t *zero = NULL, *done;
+
+		if (op == 6)
+			op = 4;
+		load(e, RAX, sz, loc);
+		if (s->op >= 0xd2) {
+			load(e, RCX, 1, xm(XOFF(r) + 8 * R_CX));
+			op_rm(e, 4, 0x81, 1, 4, reg(RCX));
+			b4(e, mask);
+			zero = jcc_fwd(e, CC_Z);
+		}
+		if (op == 2 || op == 3) {
+			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
+			b1(e, 0);
+		}
+		if (s->op >= 0xd2) {
+			op_sz(e, sz, 0xd3, (int)op, reg(RAX));
+		} else {
+			op_sz(e, sz, 0xc1, (int)op, reg(RAX));
+			b1(e, s->op < 0xd0 ? (uint8_t)s->imm[0] : 1);
+		}
+		emit_flags(t, k, op < 4 ? 0x801 : FL_LOGIC,
+			   op < 4 ? 0x801 : FL_ARITH);
+		if (memop)
+			store(e, sz, loc, RAX);
+		else
+			store_greg(e, s, s->rm, sz, RAX);
+		if (zero) {
+			done = jmp_fwd(e);
+			land(e, zero);
+			/* A zero count changes nothing but a 32-bit
+			 * register's upper half. */
+			if (!memop && sz == 4)
+				store_greg(e, s, s->rm, 4, RAX);
+			land(e, done);
+		}
+		break;
+	}
+	case FOP_MOVZX:
+		load(e, RAX, s->op == 0xb6 ? 1 : 2, loc);
+		store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_MOVSX:
+		op_rm(e, sz, s->op == 0xbe ? 0x0fbe : 0x0fbf, 2, RAX, loc);
+		store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_MOVSXD:
+		if (sz == 8)
+			op_rm(e, 8, 0x63, 1, RAX, loc);
+		else
+			load(e, RAX, 4, loc);
+		store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_CMOV: {
+		uint8_t *skip, *done;
+		unsigned hcc;
+
+		load(e, RSI, sz, loc);
+		hcc = emit_cond(e, s->op & 15);
+		skip = jcc_fwd(e, hcc ^ 1);
+		store_greg(e, s, s->reg, sz, RSI);
+		if (sz == 4) {
+			done = jmp_fwd(e);
+			land(e, skip);
+			load(e, RSI, 4, greg(s, s->reg, 4));
+			store_greg(e, s, s->reg, 4, RSI);
+			land(e, done);
+		} else {
+			land(e, skip);
+		}
+		break;
+	}
+	case FOP_SETCC: {
+		unsigned hcc = emit_cond(e, s->op & 15);
+
+		op_rm(e, 4, 0x0f90 | hcc, 2, 0, reg(RAX));      /* setcc al */
+		store(e, 1, loc, RAX);
+		break;
+	}
+	case FOP_IMUL:
+		load(e, RAX, sz, greg(s, s->reg, sz));
+		op_rm(e, sz, 0x0faf, 2, RAX, loc);
+		emit_flags(t, k, FL_ARITH, FL_ARITH);
+		store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_IMUL_I:
+		if (s->op == 0x6b) {
+			op_rm(e, sz, 0x6b, 1, RAX, loc);
+			b1(e, (uint8_t)s->imm[0]);
+		} else {
+			op_rm(e, sz, 0x69, 1, RAX, loc);
+			b4(e, (uint32_t)s->imm[0]);
+		}
+		emit_flags(t, k, FL_ARITH, FL_ARITH);
+		store_greg(e, s, s->reg, sz, RAX);
+		break;
+	case FOP_INCDEC_E:
+		load(e, RAX, sz, loc);
+		op_sz(e, sz, 0xff, s->reg & 1, reg(RAX));
+		emit_flags(t, k, FL_ARITH & ~1u, FL_ARITH & ~1u);
+		if (memop)
+			store(e, sz, loc, RAX);
+		else
+			store_greg(e, s, s->rm, sz, RAX);
+		break;
+	case FOP_MOV_EI: {
+		uint64_t v = imm_of(s, sz, false);
+
+		if (memop) {
+			mov_ri(e, RAX, v);
+			store(e, sz, loc, RAX);
+		} else if (sz == 1) {
+			op_rm(e, 1, 0xc6, 1, 0, greg(s, s->rm, 1));
+			b1(e, (uint8_t)v);
+		} else {
+			mov_mi64(e, greg(s, s->rm, 8), v);
+		}
+		break;
+	}
+	case FOP_PUSH:
+		load(e, RAX, 8, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8));
+		store(e, 8, loc, RAX);
+		break;
+	case FOP_CALL:
+		mov_ri(e, RAX, t->lin[k + 1]);
+		store(e, 8, loc, RAX);
+		break;
+	case FOP_POP:
+	case FOP_RET:
+		load(e, RAX, 8, loc);
+		break;
+	}
+}
+
+static bool emit_tail(struct tr *t, unsigned k);
+
+/* Forms that read or write E in memory. */
+static bool op_reads(const struct insn *s, unsigned form)
+{
+	switch (form) {
+	case FOP_MOV_EG: case FOP_MOV_EI: case FOP_SETCC:
+	case FOP_PUSH: case FOP_CALL:
+		return false;
+	}
+	(void)s;
+	return true;
+}
+
+static bool op_writes(const struct insn *s, unsigned form)
+{
+	switch (form) {
+	case FOP_MOV_EG: case FOP_MOV_EI: case FOP_SETCC:
+	case FOP_PUSH: case FOP_CALL: case FOP_SHIFT: case FOP_INCDEC_E:
+		return true;
+	case FOP_ALU_EG:
+		return ((s->op >> 3) & 7) != 7;
+	case FOP_GRP1:
+		return (s->reg & 7) != 7;
+	case FOP_GRP3:
+		return (s->reg & 7) >= 2;
+	}
+	return false;
+}
+
+/*
+ * Instruction k's E operand in memory: the address into rbp, the TLB
+ * check, emit_op on the host address, the slow path through the
+ * interpreter's accessors (which may fault or reach a device), and the
+ * block's end after an instruction that stored into its own code page
+ * or touched a device.
+ */
+static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
+{
+	struct em *e = &t->e;
+	const struct insn *s = t->b->insn[k];
+	unsigned form = FOP_FORM(t->b->fop[k]);
+	bool rd = op_reads(s, form), wr = op_writes(s, form);
+	int32_t fast_off = (int32_t)(offsetof(struct tlb_entry, fast) +
+				     sizeof(uint64_t) *
+				     ((wr ? 2 : 0) + (t->b->user ? 1 : 0)));
+	uint8_t *slow, *to_end, *stop_check = NULL, *to_stop, *code_hit = NULL;
+
+	/* lin (rsi) = offset (rbp) + the FS/GS base. */
+	op_rm(e, 8, 0x8b, 1, RSI, reg(RBP));
+	if (seg == S_FS || seg == S_GS)
+		op_rm(e, 8, 0x03, 1, RSI,
+		      xm(XOFF(seg) + seg * (int32_t)sizeof(struct x86_seg) +
+			 (int32_t)offsetof(struct x86_seg, base)));
+	/* rax = entry offset; rdi = tag of the last byte's page. */
+	op_rm(e, 8, 0x8b, 1, RAX, reg(RSI));
+	op_rm(e, 8, 0xc1, 1, 5, reg(RAX));              /* shr rax, 6 */
+	b1(e, 6);
+	op_rm(e, 4, 0x81, 1, 4, reg(RAX));              /* and eax, ... */
+	b4(e, (TLB_SIZE - 1) << 6);
+	op_rm(e, 8, 0x8d, 1, RDI, mem(RSI, (int32_t)size - 1));
+	op_rm(e, 8, 0x81, 1, 4, reg(RDI));              /* and rdi, -4096 */
+	b4(e, 0xfffff000u);
+	op_rm(e, 8, 0x83, 1, 1, reg(RDI));              /* or rdi, tag */
+	b1(e, t->b->a20 ? 1 : 5);
+	op_rm(e, 8, 0x3b, 1, RDI, (struct mref){ .base = R13, .index = RAX,
+						 .disp = fast_off });
+	slow = jcc_fwd(e, CC_NZ);
+	op_rm(e, 8, 0x8b, 1, RDX, (struct mref){
+		.base = R13, .index = RAX,
+		.disp = (int32_t)offsetof(struct tlb_entry, host) });
+	op_rm(e, 4, 0x81, 1, 4, reg(RSI));              /* and esi, 0xfff */
+	b4(e, 0xfff);
+	op_rm(e, 8, 0x03, 1, RDX, reg(RSI));            /* add rdx, rsi */
+	emit_op(t, k, mem(RDX, 0));
+	if (wr) {
+		/* (p + size - code page) < 0x1000 + size: a store into the
+		 * running block's page. */
+		op_rm(e, 8, 0x8d, 1, RAX, mem(RDX, (int32_t)size));
+		op_rm(e, 8, 0x2b, 1, RAX, reg(R14));
+		op_rm(e, 8, 0x81, 1, 7, reg(RAX));      /* cmp rax, ... */
+		b4(e, 0x1000 + size);
+		code_hit = jcc_fwd(e, CC_B);
+	}
+	to_end = jmp_fwd(e);
+
+	land(e, slow);
+	emit_fault_point(t, k);
+	if (rd) {
+		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
+		mov_ri(e, RSI, (unsigned)seg);
+		op_rm(e, 8, 0x8b, 1, RDX, reg(RBP));
+		mov_ri(e, RCX, size);
+		call_abs(e, (const void *)x86_read_slow);
+		store(e, 8, xm(XOFF(tr_scratch)), RAX);
+	}
+	emit_op(t, k, xm(XOFF(tr_scratch)));
+	if (wr) {
+		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
+		mov_ri(e, RSI, (unsigned)seg);
+		op_rm(e, 8, 0x8b, 1, RDX, reg(RBP));
+		load(e, RCX, size, xm(XOFF(tr_scratch)));
+		mov_ri(e, R8, size);
+		call_abs(e, (const void *)x86_write_slow);
+	}
+	/* An MMIO access sets blk_stop: the device model may have written
+	 * anything, including this block's code. */
+	op_rm(e, 1, 0x80, 1, 7, xm(XOFF(blk_stop)));    /* cmp byte, 0 */
+	b1(e, 0);
+	stop_check = jcc_fwd(e, CC_Z);
+	if (code_hit) {
+		to_stop = jmp_fwd(e);
+		land(e, code_hit);
+		op_rm(e, 1, 0xc6, 1, 0, xm(XOFF(blk_stop)));
+		b1(e, 1);
+		land(e, to_stop);
+	}
+	/* The block ends after this instruction. */
+	if (!emit_tail(t, k))
+		emit_exit(t, k, t->lin[k + 1], false, k + 1);
+	land(e, to_end);
+	land(e, stop_check);
+}
+
+/* The memory operand's offset into rbp. */
+static void emit_ea(struct tr *t, unsigned k)
+{
+	struct em *e = &t->e;
+	const struct insn *s = t->b->insn[k];
+	unsigned form = FOP_FORM(t->b->fop[k]);
+
+	if (form == FOP_PUSH || form == FOP_CALL || form == FOP_POP ||
+	    form == FOP_RET) {
+		load(e, RBP, 8, xm(XOFF(r) + 8 * R_SP));
+		if (form == FOP_PUSH || form == FOP_CALL)
+			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, -8));
+		return;
+	}
+	if (s->riprel) {
+		mov_ri(e, RBP, t->lin[k + 1] + (uint64_t)(int64_t)s->ea_disp);
+		return;
+	}
+	if (s->ea_base >= 0) {
+		load(e, RBP, 8, xm(XOFF(r) + 8 * s->ea_base));
+		if (s->ea_index >= 0) {
+			load(e, RAX, 8, xm(XOFF(r) + 8 * s->ea_index));
+			op_rm(e, 8, 0x8d, 1, RBP, (struct mref){
+				.base = RBP, .index = RAX,
+				.scale = s->ea_scale, .disp = s->ea_disp });
+		} else if (s->ea_disp) {
+			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, s->ea_disp));
+		}
+	} else if (s->ea_index >= 0) {
+		load(e, RBP, 8, xm(XOFF(r) + 8 * s->ea_index));
+		if (s->ea_scale) {
+			op_rm(e, 8, 0xc1, 1, 4, reg(RBP));      /* shl */
+			b1(e, s->ea_scale);
+		}
+		if (s->ea_disp)
+			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, s->ea_disp));
+	} else {
+		mov_ri(e, RBP, (uint64_t)(int64_t)s->ea_disp);
+	}
+}
+
+/* What instruction k does after its memory access (stack pointer,
+ * popped register, branch); true when that leaves the block. */
+static bool emit_tail(struct tr *t, unsigned k)
+{
+	struct em *e = &t->e;
+	const struct insn *s = t->b->insn[k];
+	unsigned form = FOP_FORM(t->b->fop[k]);
+	uint8_t *bad;
+
+	switch (form) {
+	case FOP_PUSH:
+		op_rm(e, 8, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));  /* sub 8 */
+		b1(e, 8);
+		return false;
+	case FOP_POP:
+		op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));  /* add 8 */
+		b1(e, 8);
+		store(e, 8, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8),
+		      RAX);
+		return false;
+	case FOP_CALL: {
+		uint64_t v = t->lin[k + 1] + sext(s->imm[0], 4);
+
+		op_rm(e, 8, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
+		b1(e, 8);
+		if (!x86_canonical(v)) {
+			/* The stack pointer goes back with the fault. */
+			emit_raise_gp0(t, k);
+			return true;
+		}
+		emit_exit(t, k, v, false, (k + 1) | TR_DONE);
+		return true;
+	}
+	case FOP_RET:
+		/* Canonical: bits 63-47 equal. */
+		op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));
+		op_rm(e, 8, 0xc1, 1, 4, reg(RCX));
+		b1(e, 16);
+		op_rm(e, 8, 0xc1, 1, 7, reg(RCX));
+		b1(e, 16);
+		op_rm(e, 8, 0x3b, 1, RCX, reg(RAX));
+		bad = jcc_fwd(e, CC_NZ);
+		op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
+		b1(e, 8);
+		store(e, 8, xm(XOFF(rip)), RAX);
+		emit_exit(t, k, 0, true, (k + 1) | TR_DONE);
+		land(e, bad);
+		emit_raise_gp0(t, k);
+		return true;
+	}
+	return false;
+}
+
+/* The size of the E operand in memory or registers. */
+static unsigned e_size(const struct insn *s, unsigned f)
+{
+	switch (FOP_FORM(f)) {
+	case FOP_MOVZX: return s->op == 0xb6 ? 1 : 2;
+	case FOP_MOVSX: return s->op == 0xbe ? 1 : 2;
+	case FOP_MOVSXD: return 4;
+	case FOP_SETCC: return 1;
+	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET: return 8;
+	}
+	return FOP_SIZE(f);
+}
+
+/* The form instruction k is translated as: shifts whose count may be
+ * zero (they change nothing, not even flags) and forms of 32-bit code
+ * run in the interpreter. */
+static uint8_t tr_form(const struct insn *s, unsigned f)
+{
+	unsigned form = FOP_FORM(f);
+
+	if (form == FOP_SHIFT) {
+		if (s->op >= 0xd2 ? FOP_MEM(f) :
+		    !((s->op < 0xd0 ? s->imm[0] : 1) &
+		      (FOP_SIZE(f) == 8 ? 63 : 31)))
+			return FOP_GENERIC;
+	}
+	if (form == FOP_INCDEC_R)
+		return FOP_GENERIC;
+	return (uint8_t)form;
+}
+
+static void emit_insn(struct tr *t, unsigned k)
+{
+	struct em *e = &t->e;
+	const struct insn *s = t->b->insn[k];
+	unsigned f = t->b->fop[k], form = t->form[k], sz = FOP_SIZE(f);
+	uint64_t v;
+	uint8_t *skip;
+
+	switch (form) {
+	case FOP_GENERIC:
+		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
+		op_rm(e, 8, 0x8b, 1, RSI, reg(R12));
+		mov_ri(e, RDX, (uint64_t)(uintptr_t)s);
+		mov_ri(e, RCX, t->lin[k]);
+		mov_ri(e, R8, k);
+		mov_ri(e, R9, t->b->n);
+		call_abs(e, (const void *)tr_generic);
+		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));            /* test */
+		jcc_to(e, CC_NZ, t->epilogue);
+		return;
+	case FOP_JCC:
+		v = t->lin[k + 1] + sext(s->imm[0], s->twobyte ? 4 : 1);
+		skip = jcc_fwd(e, emit_cond(e, s->op & 15) ^ 1);
+		if (x86_canonical(v))
+			emit_exit(t, k, v, false, (k + 1) | TR_DONE);
+		else
+			emit_raise_gp0(t, k);
+		land(e, skip);
+		return;
+	case FOP_JMP:
+		v = t->lin[k + 1] + sext(s->imm[0], s->op == 0xeb ? 1 : 4);
+		if (x86_canonical(v))
+			emit_exit(t, k, v, false, (k + 1) | TR_DONE);
+		else
+			emit_raise_gp0(t, k);
+		return;
+	case FOP_LEA:
+		emit_ea(t, k);
+		op_rm(e, sz, 0x8b, 1, RAX, reg(RBP));
+		store_greg(e, s, s->reg, sz, RAX);
+		return;
+	case FOP_MOV_RI:
+		v = s->imm[0] & szmask(sz);
+		mov_mi64(e, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8), v);
+		return;
+	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
+		emit_ea(t, k);
+		emit_mem_op(t, k, S_SS, 8);
+		emit_tail(t, k);
+		return;
+	}
+	if (FOP_MEM(f)) {
+		emit_ea(t, k);
+		emit_mem_op(t, k, s->ea_seg, e_size(s, f));
+		return;
+	}
+	emit_op(t, k, greg(s, form == FOP_ALU_AI || form == FOP_TEST_AI ?
+			       R_AX : s->rm, e_size(s, f)));
+}
+
+/* How instruction k uses the arithmetic flags. */
+struct flag_use {
+	bool reads;             /* as input, or kept as they were */
+	bool writes_all;        /* all of OF SF ZF AF PF CF, always */
+};
+
+static struct flag_use flag_use(const struct insn *s, unsigned f,
+				unsigned form)
+{
+	struct flag_use u = { false, false };
+	unsigned op;
+
+	/* A fault leaves the flags as they were before the instruction:
+	 * they must be in c->flags by then. */
+	if (FOP_MEM(f) && form != FOP_LEA)
+		u.reads = true;
+	switch (form) {
+	case FOP_GENERIC: case FOP_JCC: case FOP_CMOV: case FOP_SETCC:
+	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
+	case FOP_JMP: case FOP_INCDEC_E: case FOP_INCDEC_R:
+		u.reads = true;
+		break;
+	case FOP_ALU_EG: case FOP_ALU_GE: case FOP_ALU_AI:
+		op = (s->op >> 3) & 7;
+		u.reads |= op == 2 || op == 3;
+		u.writes_all = true;
+		break;
+	case FOP_GRP1:
+		op = s->reg & 7;
+		u.reads |= op == 2 || op == 3;
+		u.writes_all = true;
+		break;
+	case FOP_TEST_EG: case FOP_TEST_AI: case FOP_IMUL: case FOP_IMUL_I:
+		u.writes_all = true;
+		break;
+	case FOP_GRP3:
+		u.writes_all = (s->reg & 7) != 2;
+		u.reads |= !u.writes_all;
+		break;
+	case FOP_SHIFT:
+		op = s->reg & 7;
+		u.writes_all = op >= 4 && s->op < 0xd2 &&
+			       ((s->op < 0xd0 ? s->imm[0] : 1) &
+				(FOP_SIZE(f) == 8 ? 63 : 31)) != 0;
+		u.reads |= !u.writes_all;
+		break;
+	}
+	return u;
+}
+
+/* Which instructions' flags must be stored: those a later instruction
+ * of the block may read, and the last writer's (live after the block). */
+static void flags_liveness(struct tr *t)
+{
+	bool live = true;
+
+	for (unsigned k = t->b->n; k-- > 0;) {
+		struct flag_use u = flag_use(t->b->insn[k], t->b->fop[k],
+					     t->form[k]);
+
+		t->flags_live[k] = live;
+		live = u.reads || (live && !u.writes_all);
+	}
+}
+
+static void emit_block(struct tr *t)
+{
+	struct em *e = &t->e;
+	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
+					0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	static const uint8_t pushes[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55,
+					  0x41, 0x56, 0x41, 0x57 };
+	const struct tr_block *b = t->b;
+
+	/* The epilogue first, so exits jump back to a known place. */
+	t->epilogue = e->p;
+	op_rm(e, 8, 0x83, 1, 0, reg(RSP));              /* add rsp, 8 */
+	b1(e, 8);
+	for (size_t k = 0; k < sizeof(pops); k++)
+		b1(e, pops[k]);
+	while ((uintptr_t)e->p & 15)
+		b1(e, 0xcc);
+	t->entry = e->p;
+	for (size_t k = 0; k < sizeof(pushes); k++)
+		b1(e, pushes[k]);
+	op_rm(e, 8, 0x83, 1, 5, reg(RSP));              /* sub rsp, 8 */
+	b1(e, 8);
+	op_rm(e, 8, 0x8b, 1, RBX, reg(RDI));
+	op_rm(e, 8, 0x8b, 1, R12, reg(RSI));
+	mov_ri(e, R13, (uint64_t)(uintptr_t)&x86_tlb.e[0]);
+	load(e, R14, 8, xm(XOFF(blk_code)));
+
+	t->lin[0] = b->lin;
+	for (unsigned k = 0; k < b->n; k++) {
+		t->lin[k + 1] = t->lin[k] + b->insn[k]->len;
+		t->form[k] = tr_form(b->insn[k], b->fop[k]);
+	}
+	flags_liveness(t);
+	for (unsigned k = 0; k < b->n; k++) {
+		unsigned form = t->form[k];
+
+		emit_insn(t, k);
+		/* Forms that always leave the block end it here. */
+		if (form == FOP_JMP || form == FOP_CALL || form == FOP_RET)
+			return;
+	}
+	emit_exit(t, b->n - 1, t->lin[b->n], false, b->n);
+}
+
+tr_fn tr_translate(const struct tr_block *b)
+{
+	_Static_assert(sizeof(struct tlb_entry) == 64,
+		       "the inline TLB check indexes entries by << 6");
+	struct tr t;
+
+	if (!b->n || !tr_buf_init())
+		return NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		size_t start = (tr_used + 15) & ~(size_t)15;
+
+		memset(&t, 0, sizeof(t));
+		t.b = b;
+		t.e.p = tr_wr + start;
+		t.e.end = tr_wr + TR_BUF_SIZE;
+		emit_block(&t);
+		if (!t.e.full) {
+			tr_used = (size_t)(t.e.p - tr_wr);
+			return (tr_fn)(void *)(tr_rx + (t.entry - tr_wr));
+		}
+		/* Full: drop every translation and start over. */
+		tr_used = 0;
+		tr_gen++;
+	}
+	return NULL;
+}
