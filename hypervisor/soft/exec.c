@@ -1594,6 +1594,7 @@ struct blk {
 	uint16_t hits;
 	uint32_t tr_gen;
 	tr_fn tr;
+	void *tr_chain;         /* its entry from other translated blocks */
 	uint8_t src[BLK_BYTES];
 	/* Each a struct insn's decoded prefix, read in place through a
 	 * struct insn pointer: aligned and strided as a struct insn. */
@@ -1716,7 +1717,7 @@ static uint8_t fop_sized(uint8_t f, const struct insn *i)
 			 (i->mem ? 1 : 0));
 }
 
-static uint8_t blk_fop_form(const struct insn *i)
+uint8_t fop_form(const struct insn *i)
 {
 	uint8_t op = i->op;
 
@@ -1773,7 +1774,7 @@ static uint8_t blk_fop(const struct insn *i)
 		return FOP_GENERIC;
 	if (i->asize != (i->mode64 ? 8 : 4))
 		return FOP_GENERIC;
-	f = blk_fop_form(i);
+	f = fop_form(i);
 	if (!i->mode64 && (f >= FOP_PUSH || (i->mem && f != FOP_LEA)))
 		return FOP_GENERIC;
 	return fop_sized(f, i);
@@ -2147,11 +2148,12 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c)
 		return NULL;
 	}
 	struct tr_block tb = { .lin = b->lin, .n = b->n, .fop = b->fop,
+			       .src = b->src, .nbytes = b->nbytes,
 			       .user = user, .a20 = c->a20 };
 
 	for (unsigned k = 0; k < b->n; k++)
 		tb.insn[k] = (const struct insn *)b->d[k];
-	b->tr = tr_translate(&tb);
+	b->tr = tr_translate(&tb, &b->tr_chain);
 	b->tr_gen = tr_gen;
 	b->tr_user = user;
 	b->tr_a20 = c->a20;
@@ -2160,10 +2162,12 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c)
 }
 
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
-		    uint64_t rip, unsigned k, unsigned n)
+		    uint64_t rip, unsigned kn, unsigned base)
 {
+	unsigned k = kn & 0xff, n = kn >> 8;
 	uint64_t next = rip + s->len;
 
+	c->tr_count = base + k;
 	c->rip = rip;
 	c->insn_rip = rip;
 	c->saved_sp = c->r[R_SP];
@@ -2192,7 +2196,7 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 	    !c->halted && !c->blk_stop && x86_tlb.owner == c &&
 	    x86_tlb.gen == c->tlb_gen)
 		return 0;
-	return (k + 1) | TR_GENERIC | (i->done ? TR_DONE : 0);
+	return (base + k + 1) | TR_GENERIC | (i->done ? TR_DONE : 0);
 }
 
 /* Run the block b, whose bytes are at the start of the code window
@@ -2205,6 +2209,8 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 	unsigned k, lim;
 	bool l64 = b->mode & DC_64, generic;
 	struct blk_mem mem;
+	void *chain_site = NULL;
+	uint32_t chain_gen = 0;
 
 	c->blk_code = (uintptr_t)c->fetch_host;
 	c->blk_stop = false;
@@ -2228,15 +2234,25 @@ enter:
 		if (fn) {
 			uint64_t rc;
 
+			/* The block that jumped here ran in translated code
+			 * of the same generation and privilege level. */
+			if (chain_site && chain_gen == tr_gen)
+				tr_patch(chain_site, b->tr_chain);
 			c->tr_entries++;
+			c->tr_limit = max - *n;
+			c->tr_active = true;
 			rc = fn(c, i);
-			k = rc & 0xff;
+			c->tr_active = false;
+			k = rc & TR_COUNT;
 			generic = rc & TR_GENERIC;
-			i->len = ((const struct insn *)b->d[k - 1])->len;
 			i->done = rc & TR_DONE;
+			i->len = (uint8_t)(c->rip - c->insn_rip);
+			chain_site = rc & TR_CHAIN ? c->tr_site : NULL;
+			chain_gen = tr_gen;
 			goto ran;
 		}
 	}
+	chain_site = NULL;
 	for (const struct insn *s = (const struct insn *)b->d[0];;
 	     s = (const struct insn *)((const unsigned char *)s +
 					sizeof(b->d[0]))) {
@@ -2611,7 +2627,8 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 			 * recorded; what is before it is. */
 			blk_finish();
 			blk_cur = NULL;
-			n = n + blk_completed(c) + 1;
+			n = n + (c->tr_active ? c->tr_count : blk_completed(c)) + 1;
+			c->tr_active = false;
 			e = step_fault(c, r);
 			continue;
 		}

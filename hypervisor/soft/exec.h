@@ -74,6 +74,9 @@ enum { FOP_LIST(FOP_ENUM, FOP_ENUM) FOP_COUNT };
 #define FOP_FORM(f) ((f) / 6)
 #define FOP_SIZE(f) ((f) / 2 % 3 == 2 ? 8u : (f) / 2 % 3 == 1 ? 4u : 1u)
 #define FOP_MEM(f)  ((f) & 1)
+/* The form of an instruction by its opcode alone (FOP_GENERIC when it
+ * has none); blk_fop adds what the block cache's short paths accept. */
+uint8_t fop_form(const struct insn *i);
 /* Instructions per block at most. */
 #define TR_MAX_INSNS 16
 

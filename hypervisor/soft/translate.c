@@ -118,6 +118,18 @@ static void b4(struct em *e, uint32_t v)
 		b1(e, v >> (8 * k));
 }
 
+/* An immediate of an operation of size bytes (at most 4 of them). */
+static void imm(struct em *e, unsigned size, uint64_t v)
+{
+	b1(e, (uint8_t)v);
+	if (size >= 2)
+		b1(e, (uint8_t)(v >> 8));
+	if (size >= 4) {
+		b1(e, (uint8_t)(v >> 16));
+		b1(e, (uint8_t)(v >> 24));
+	}
+}
+
 static void b8(struct em *e, uint64_t v)
 {
 	b4(e, (uint32_t)v);
@@ -297,6 +309,9 @@ static void jcc_to(struct em *e, unsigned cc, const uint8_t *target)
 	b4(e, (uint32_t)(int32_t)(target - (e->p + 4)));
 }
 
+/* A form of its own: instructions that do nothing (0f 1f). */
+#define TR_NOP 0xff
+
 enum { CC_O, CC_NO, CC_B, CC_AE, CC_Z, CC_NZ, CC_BE, CC_A,
        CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
 
@@ -306,14 +321,15 @@ struct tr {
 	struct em e;
 	const struct tr_block *b;
 	uint8_t *epilogue;      /* returns rax to the caller */
-	uint8_t *entry;
+	uint8_t *entry, *chain;
 	/* Per instruction: its linear address, and whether the arithmetic
 	 * flags it writes must reach c->flags. */
 	uint64_t lin[TR_MAX_INSNS + 1];
 	bool flags_live[TR_MAX_INSNS];
 	/* The form translated: the recorded one, or FOP_GENERIC for the
 	 * corner cases left to the interpreter. */
-	uint8_t form[TR_MAX_INSNS];
+	uint8_t form[TR_MAX_INSNS], size[TR_MAX_INSNS];
+	const struct insn *generic[TR_MAX_INSNS];       /* copies, run view */
 };
 
 /* The guest register r as an operand of size bytes (AH-BH where the
@@ -333,16 +349,51 @@ static void store_greg(struct em *e, const struct insn *s, unsigned g,
 	store(e, size == 4 ? 8 : size, greg(s, g, size), r);
 }
 
-/* Leave the block: rip, the last instruction's address, the result. */
+/* Leave the block after instruction k (flags: TR_DONE when it set rip
+ * itself): rip, the last instruction's address, and the count of
+ * instructions completed since the caller called (r15 before this
+ * block's). */
 static void emit_exit(struct tr *t, unsigned k, uint64_t rip, bool rip_set,
-		      unsigned code)
+		      unsigned flags)
 {
 	struct em *e = &t->e;
 
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
 	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
-	mov_ri(e, RAX, code);
+	op_rm(e, 4, 0x8d, 1, RAX, mem(R15, (int32_t)k + 1));   /* lea */
+	op_rm(e, 4, 0x81, 1, 1, reg(RAX));                      /* or */
+	b4(e, flags);
+	jmp_to(e, t->epilogue);
+}
+
+/* Leave the block after instruction k for the constant rip, which other
+ * translated code may follow: in the same page and mode, the jump is
+ * patched (tr_patch) to the next block's checked entry once that block
+ * is translated; until then it returns to the caller with TR_CHAIN and
+ * the jump's address in c->tr_site. */
+static void emit_chain_exit(struct tr *t, unsigned k, uint64_t rip,
+			    unsigned flags)
+{
+	struct em *e = &t->e;
+
+	if ((rip & ~0xfffull) != (t->b->lin & ~0xfffull) ||
+	    (rip & 0xfff) > 0x1000 - 15) {
+		emit_exit(t, k, rip, false, flags);
+		return;
+	}
+	op_rm(e, 8, 0x83, 1, 0, reg(R15));      /* add r15, k + 1 */
+	b1(e, k + 1);
+	b1(e, 0xe9);
+	b4(e, 0);                               /* jmp: patched later */
+	uint8_t *site = e->p;
+	mov_mi64(e, xm(XOFF(rip)), rip);
+	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
+	mov_ri(e, RAX, (uint64_t)(uintptr_t)(tr_rx + (site - tr_wr)));
+	store(e, 8, xm(XOFF(tr_site)), RAX);
+	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
+	op_rm(e, 4, 0x81, 1, 1, reg(RAX));
+	b4(e, flags | TR_CHAIN);
 	jmp_to(e, t->epilogue);
 }
 
@@ -355,6 +406,8 @@ static void emit_fault_point(struct tr *t, unsigned k)
 	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
 	load(e, RAX, 8, xm(XOFF(r) + 8 * R_SP));
 	store(e, 8, xm(XOFF(saved_sp)), RAX);
+	op_rm(e, 4, 0x8d, 1, RAX, mem(R15, (int32_t)k));
+	store(e, 4, xm(XOFF(tr_count)), RAX);
 }
 
 static void emit_raise_gp0(struct tr *t, unsigned k)
@@ -440,12 +493,12 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 {
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
-	unsigned f = t->b->fop[k], sz = FOP_SIZE(f), aop = (s->op >> 3) & 7;
-	bool memop = FOP_MEM(f);
+	unsigned sz = t->size[k], aop = (s->op >> 3) & 7, form = t->form[k];
+	bool memop = s->mem;
 	uint32_t keep = (aop == 1 || aop == 4 || aop == 6) ? FL_LOGIC
 							   : FL_ARITH;
 
-	switch (FOP_FORM(f)) {
+	switch (form) {
 	case FOP_MOV_EG:
 		load(e, RAX, sz, greg(s, s->reg, sz));
 		if (memop)
@@ -488,7 +541,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		break;
 	case FOP_GRP1:
 	case FOP_ALU_AI: {
-		bool grp1 = FOP_FORM(f) == FOP_GRP1;
+		bool grp1 = form == FOP_GRP1;
 		unsigned op = grp1 ? s->reg & 7 : aop;
 		uint64_t v = imm_of(s, sz, grp1 && s->op == 0x83);
 
@@ -498,13 +551,8 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
 			b1(e, 0);
 		}
-		if (sz == 1) {
-			op_rm(e, 1, 0x80, 1, (int)op, reg(RAX));
-			b1(e, (uint8_t)v);
-		} else {
-			op_rm(e, sz, 0x81, 1, (int)op, reg(RAX));
-			b4(e, (uint32_t)v);
-		}
+		op_sz(e, sz, 0x81, (int)op, reg(RAX));
+		imm(e, sz, v);
 		emit_flags(t, k, keep, FL_ARITH);
 		if (op != 7) {
 			if (memop)
@@ -521,15 +569,12 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		break;
 	case FOP_TEST_AI:
 	case FOP_GRP3: {
-		unsigned op = FOP_FORM(f) == FOP_GRP3 ? s->reg & 7 : 0;
+		unsigned op = form == FOP_GRP3 ? s->reg & 7 : 0;
 
 		load(e, RAX, sz, loc);
 		if (op <= 1) {
 			op_sz(e, sz, 0xf7, 0, reg(RAX));
-			if (sz == 1)
-				b1(e, (uint8_t)s->imm[0]);
-			else
-				b4(e, (uint32_t)imm_of(s, sz, false));
+			imm(e, sz, imm_of(s, sz, false));
 			emit_flags(t, k, FL_LOGIC, FL_ARITH);
 			break;
 		}
@@ -635,7 +680,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			b1(e, (uint8_t)s->imm[0]);
 		} else {
 			op_rm(e, sz, 0x69, 1, RAX, loc);
-			b4(e, (uint32_t)s->imm[0]);
+			imm(e, sz, s->imm[0]);
 		}
 		emit_flags(t, k, FL_ARITH, FL_ARITH);
 		store_greg(e, s, s->reg, sz, RAX);
@@ -655,9 +700,9 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		if (memop) {
 			mov_ri(e, RAX, v);
 			store(e, sz, loc, RAX);
-		} else if (sz == 1) {
-			op_rm(e, 1, 0xc6, 1, 0, greg(s, s->rm, 1));
-			b1(e, (uint8_t)v);
+		} else if (sz <= 2) {
+			op_sz(e, sz, 0xc7, 0, greg(s, s->rm, sz));
+			imm(e, sz, v);
 		} else {
 			mov_mi64(e, greg(s, s->rm, 8), v);
 		}
@@ -719,7 +764,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 {
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
-	unsigned form = FOP_FORM(t->b->fop[k]);
+	unsigned form = t->form[k];
 	bool rd = op_reads(s, form), wr = op_writes(s, form);
 	int32_t fast_off = (int32_t)(offsetof(struct tlb_entry, fast) +
 				     sizeof(uint64_t) *
@@ -797,7 +842,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	}
 	/* The block ends after this instruction. */
 	if (!emit_tail(t, k))
-		emit_exit(t, k, t->lin[k + 1], false, k + 1);
+		emit_exit(t, k, t->lin[k + 1], false, 0);
 	land(e, to_end);
 	land(e, stop_check);
 }
@@ -807,7 +852,7 @@ static void emit_ea(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
-	unsigned form = FOP_FORM(t->b->fop[k]);
+	unsigned form = t->form[k];
 
 	if (form == FOP_PUSH || form == FOP_CALL || form == FOP_POP ||
 	    form == FOP_RET) {
@@ -849,7 +894,7 @@ static bool emit_tail(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
-	unsigned form = FOP_FORM(t->b->fop[k]);
+	unsigned form = t->form[k];
 	uint8_t *bad;
 
 	switch (form) {
@@ -873,7 +918,7 @@ static bool emit_tail(struct tr *t, unsigned k)
 			emit_raise_gp0(t, k);
 			return true;
 		}
-		emit_exit(t, k, v, false, (k + 1) | TR_DONE);
+		emit_chain_exit(t, k, v, TR_DONE);
 		return true;
 	}
 	case FOP_RET:
@@ -888,7 +933,7 @@ static bool emit_tail(struct tr *t, unsigned k)
 		op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
 		b1(e, 8);
 		store(e, 8, xm(XOFF(rip)), RAX);
-		emit_exit(t, k, 0, true, (k + 1) | TR_DONE);
+		emit_exit(t, k, 0, true, TR_DONE);
 		land(e, bad);
 		emit_raise_gp0(t, k);
 		return true;
@@ -897,52 +942,92 @@ static bool emit_tail(struct tr *t, unsigned k)
 }
 
 /* The size of the E operand in memory or registers. */
-static unsigned e_size(const struct insn *s, unsigned f)
+static unsigned e_size(const struct tr *t, unsigned k)
 {
-	switch (FOP_FORM(f)) {
+	const struct insn *s = t->b->insn[k];
+
+	switch (t->form[k]) {
 	case FOP_MOVZX: return s->op == 0xb6 ? 1 : 2;
 	case FOP_MOVSX: return s->op == 0xbe ? 1 : 2;
 	case FOP_MOVSXD: return 4;
 	case FOP_SETCC: return 1;
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET: return 8;
 	}
-	return FOP_SIZE(f);
+	return t->size[k];
 }
 
-/* The form instruction k is translated as: shifts whose count may be
- * zero (they change nothing, not even flags) and forms of 32-bit code
- * run in the interpreter. */
-static uint8_t tr_form(const struct insn *s, unsigned f)
+/* Forms whose byte variant is the opcode with bit 0 clear. */
+static bool form_has_byte_variant(unsigned form)
 {
-	unsigned form = FOP_FORM(f);
+	switch (form) {
+	case FOP_MOV_EG: case FOP_MOV_GE: case FOP_ALU_EG: case FOP_ALU_GE:
+	case FOP_ALU_AI: case FOP_TEST_EG: case FOP_TEST_AI: case FOP_GRP1:
+	case FOP_SHIFT: case FOP_MOV_EI: case FOP_INCDEC_E: case FOP_GRP3:
+		return true;
+	}
+	return false;
+}
 
+/* The form instruction k is translated as, and its operand size.  Most
+ * are the block's short-path forms; 16-bit operands (which blk_run
+ * leaves to the interpreter) and multi-byte NOPs are added here.
+ * Shifts whose count may be zero (they change nothing, not even the
+ * flags) and forms of 32-bit code run in the interpreter. */
+static void tr_classify(struct tr *t, unsigned k)
+{
+	const struct insn *s = t->b->insn[k];
+	unsigned f = t->b->fop[k], form = FOP_FORM(f), size = FOP_SIZE(f);
+
+	if (form == FOP_GENERIC && s->mode64 && !s->lock && !s->rep &&
+	    !s->repne && s->asize == 8) {
+		if (s->twobyte && s->op == 0x1f) {
+			form = TR_NOP;
+		} else if (s->osize == 2) {
+			form = fop_form(s);
+			switch (form) {
+			case FOP_LEA:
+				if (!s->mem)
+					form = FOP_GENERIC;
+				break;
+			case FOP_PUSH: case FOP_POP: case FOP_CALL:
+			case FOP_RET: case FOP_JMP: case FOP_JCC:
+			case FOP_MOVSXD: case FOP_INCDEC_R:
+				form = FOP_GENERIC;
+				break;
+			}
+			size = form_has_byte_variant(form) && !(s->op & 1) ?
+			       1 : 2;
+		}
+	}
 	if (form == FOP_SHIFT) {
-		if (s->op >= 0xd2 ? FOP_MEM(f) :
-		    !((s->op < 0xd0 ? s->imm[0] : 1) &
-		      (FOP_SIZE(f) == 8 ? 63 : 31)))
-			return FOP_GENERIC;
+		if (s->op >= 0xd2 ? s->mem :
+		    !((s->op < 0xd0 ? s->imm[0] : 1) & (size == 8 ? 63 : 31)))
+			form = FOP_GENERIC;
 	}
 	if (form == FOP_INCDEC_R)
-		return FOP_GENERIC;
-	return (uint8_t)form;
+		form = FOP_GENERIC;
+	t->form[k] = (uint8_t)form;
+	t->size[k] = (uint8_t)size;
 }
 
 static void emit_insn(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
-	unsigned f = t->b->fop[k], form = t->form[k], sz = FOP_SIZE(f);
+	unsigned form = t->form[k], sz = t->size[k];
 	uint64_t v;
 	uint8_t *skip;
 
 	switch (form) {
+	case TR_NOP:
+		return;
 	case FOP_GENERIC:
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		op_rm(e, 8, 0x8b, 1, RSI, reg(R12));
-		mov_ri(e, RDX, (uint64_t)(uintptr_t)s);
+		mov_ri(e, RDX, (uint64_t)(uintptr_t)t->generic[k]);
 		mov_ri(e, RCX, t->lin[k]);
-		mov_ri(e, R8, k);
-		mov_ri(e, R9, t->b->n);
+		mov_ri(e, R8, k | t->b->n << 8);
+		op_rm(e, 4, 0x8b, 1, R9, reg(R15));
 		call_abs(e, (const void *)tr_generic);
 		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));            /* test */
 		jcc_to(e, CC_NZ, t->epilogue);
@@ -951,7 +1036,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		v = t->lin[k + 1] + sext(s->imm[0], s->twobyte ? 4 : 1);
 		skip = jcc_fwd(e, emit_cond(e, s->op & 15) ^ 1);
 		if (x86_canonical(v))
-			emit_exit(t, k, v, false, (k + 1) | TR_DONE);
+			emit_chain_exit(t, k, v, TR_DONE);
 		else
 			emit_raise_gp0(t, k);
 		land(e, skip);
@@ -959,7 +1044,7 @@ static void emit_insn(struct tr *t, unsigned k)
 	case FOP_JMP:
 		v = t->lin[k + 1] + sext(s->imm[0], s->op == 0xeb ? 1 : 4);
 		if (x86_canonical(v))
-			emit_exit(t, k, v, false, (k + 1) | TR_DONE);
+			emit_chain_exit(t, k, v, TR_DONE);
 		else
 			emit_raise_gp0(t, k);
 		return;
@@ -970,7 +1055,14 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case FOP_MOV_RI:
 		v = s->imm[0] & szmask(sz);
-		mov_mi64(e, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8), v);
+		if (sz == 2) {
+			op_rm(e, 2, 0xc7, 1, 0,
+			      greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 2));
+			imm(e, 2, v);
+		} else {
+			mov_mi64(e, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8),
+				 v);
+		}
 		return;
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
 		emit_ea(t, k);
@@ -978,13 +1070,13 @@ static void emit_insn(struct tr *t, unsigned k)
 		emit_tail(t, k);
 		return;
 	}
-	if (FOP_MEM(f)) {
+	if (s->mem) {
 		emit_ea(t, k);
-		emit_mem_op(t, k, s->ea_seg, e_size(s, f));
+		emit_mem_op(t, k, s->ea_seg, e_size(t, k));
 		return;
 	}
 	emit_op(t, k, greg(s, form == FOP_ALU_AI || form == FOP_TEST_AI ?
-			       R_AX : s->rm, e_size(s, f)));
+			       R_AX : s->rm, e_size(t, k)));
 }
 
 /* How instruction k uses the arithmetic flags. */
@@ -993,15 +1085,15 @@ struct flag_use {
 	bool writes_all;        /* all of OF SF ZF AF PF CF, always */
 };
 
-static struct flag_use flag_use(const struct insn *s, unsigned f,
-				unsigned form)
+static struct flag_use flag_use(const struct tr *t, unsigned k)
 {
+	const struct insn *s = t->b->insn[k];
 	struct flag_use u = { false, false };
-	unsigned op;
+	unsigned op, form = t->form[k];
 
 	/* A fault leaves the flags as they were before the instruction:
 	 * they must be in c->flags by then. */
-	if (FOP_MEM(f) && form != FOP_LEA)
+	if (s->mem && form != FOP_LEA && form != TR_NOP)
 		u.reads = true;
 	switch (form) {
 	case FOP_GENERIC: case FOP_JCC: case FOP_CMOV: case FOP_SETCC:
@@ -1030,7 +1122,7 @@ static struct flag_use flag_use(const struct insn *s, unsigned f,
 		op = s->reg & 7;
 		u.writes_all = op >= 4 && s->op < 0xd2 &&
 			       ((s->op < 0xd0 ? s->imm[0] : 1) &
-				(FOP_SIZE(f) == 8 ? 63 : 31)) != 0;
+				(t->size[k] == 8 ? 63 : 31)) != 0;
 		u.reads |= !u.writes_all;
 		break;
 	}
@@ -1044,23 +1136,50 @@ static void flags_liveness(struct tr *t)
 	bool live = true;
 
 	for (unsigned k = t->b->n; k-- > 0;) {
-		struct flag_use u = flag_use(t->b->insn[k], t->b->fop[k],
-					     t->form[k]);
+		struct flag_use u = flag_use(t, k);
 
 		t->flags_live[k] = live;
 		live = u.reads || (live && !u.writes_all);
 	}
 }
 
+static bool form_ends(unsigned form)
+{
+	return form == FOP_JMP || form == FOP_CALL || form == FOP_RET;
+}
+
+#define TR_MAX_BAIL 24
+
 static void emit_block(struct tr *t)
 {
 	struct em *e = &t->e;
+	uint8_t *body, *bail[TR_MAX_BAIL];
+	unsigned nbail = 0;
 	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
 					0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
 	static const uint8_t pushes[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55,
 					  0x41, 0x56, 0x41, 0x57 };
 	const struct tr_block *b = t->b;
 
+	t->lin[0] = b->lin;
+	for (unsigned k = 0; k < b->n; k++) {
+		t->lin[k + 1] = t->lin[k] + b->insn[k]->len;
+		tr_classify(t, k);
+	}
+	/* The instructions left to the interpreter, copied: a block slot
+	 * is reused for other code while blocks patched to jump here may
+	 * still come (they check the bytes, which is all this code and the
+	 * copies depend on). */
+	for (unsigned k = 0; k < b->n; k++) {
+		if (t->form[k] != FOP_GENERIC)
+			continue;
+		while ((uintptr_t)e->p & 15)
+			b1(e, 0xcc);
+		t->generic[k] = (const struct insn *)(const void *)
+			(tr_rx + (e->p - tr_wr));
+		for (size_t j = 0; j < INSN_DYN; j++)
+			b1(e, ((const uint8_t *)b->insn[k])[j]);
+	}
 	/* The epilogue first, so exits jump back to a known place. */
 	t->epilogue = e->p;
 	op_rm(e, 8, 0x83, 1, 0, reg(RSP));              /* add rsp, 8 */
@@ -1078,25 +1197,106 @@ static void emit_block(struct tr *t)
 	op_rm(e, 8, 0x8b, 1, R12, reg(RSI));
 	mov_ri(e, R13, (uint64_t)(uintptr_t)&x86_tlb.e[0]);
 	load(e, R14, 8, xm(XOFF(blk_code)));
+	op_rm(e, 4, 0x31, 1, R15, reg(R15));            /* xor r15d, r15d */
+	body = jmp_fwd(e);
 
-	t->lin[0] = b->lin;
-	for (unsigned k = 0; k < b->n; k++) {
-		t->lin[k + 1] = t->lin[k] + b->insn[k]->len;
-		t->form[k] = tr_form(b->insn[k], b->fop[k]);
+	/* The entry from other translated blocks: what blk_run checks
+	 * before it enters a block (the budget, the bytes), inline. */
+	while ((uintptr_t)e->p & 15)
+		b1(e, 0xcc);
+	t->chain = e->p;
+	op_rm(e, 4, 0x8d, 1, RAX, mem(R15, (int32_t)b->n));
+	op_rm(e, 4, 0x3b, 1, RAX, xm(XOFF(tr_limit)));
+	bail[nbail++] = jcc_fwd(e, CC_A);
+	for (unsigned off = 0; off < b->nbytes;) {
+		unsigned left = b->nbytes - off;
+		struct mref m;
+		uint64_t v = 0;
+
+		bool wide = left >= 8 || off >= 8;
+
+		/* The last 8 bytes overlap the ones before. */
+		if (left < 8 && off >= 8)
+			off = b->nbytes - 8;
+		m = mem(R14, (int32_t)((b->lin & 0xfff) + off));
+		if (wide) {
+			memcpy(&v, b->src + off, 8);
+			mov_ri(e, RAX, v);
+			op_rm(e, 8, 0x39, 1, RAX, m);          /* cmp m, rax */
+			off += 8;
+		} else if (left >= 4) {
+			memcpy(&v, b->src + off, 4);
+			op_rm(e, 4, 0x81, 1, 7, m);
+			b4(e, (uint32_t)v);
+			off += 4;
+		} else {
+			op_rm(e, 1, 0x80, 1, 7, m);
+			b1(e, b->src[off]);
+			off += 1;
+		}
+		if (nbail < TR_MAX_BAIL)
+			bail[nbail++] = jcc_fwd(e, CC_NZ);
+		else
+			e->full = true;
 	}
+	land(e, body);
 	flags_liveness(t);
 	for (unsigned k = 0; k < b->n; k++) {
-		unsigned form = t->form[k];
-
 		emit_insn(t, k);
 		/* Forms that always leave the block end it here. */
-		if (form == FOP_JMP || form == FOP_CALL || form == FOP_RET)
-			return;
+		if (form_ends(t->form[k]))
+			break;
 	}
-	emit_exit(t, b->n - 1, t->lin[b->n], false, b->n);
+	if (!(form_ends(t->form[b->n - 1])))
+		emit_chain_exit(t, b->n - 1, t->lin[b->n], 0);
+	/* Not this block after all: back to the caller at its start. */
+	for (unsigned k = 0; k < nbail; k++)
+		land(e, bail[k]);
+	mov_mi64(e, xm(XOFF(rip)), b->lin);
+	mov_mi64(e, xm(XOFF(insn_rip)), b->lin);
+	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
+	op_rm(e, 4, 0x81, 1, 1, reg(RAX));
+	b4(e, TR_DONE);
+	jmp_to(e, t->epilogue);
 }
 
-tr_fn tr_translate(const struct tr_block *b)
+/* Debugging aid: HVMD_SOFT_TRANSLATE_DUMP=DIR writes each block's host
+ * code to DIR/LIN-ENTRY-CHAIN.bin (the offsets of its two entries), for
+ * objdump -D -b binary -m i386:x86-64. */
+static void tr_dump(const struct tr_block *b, const uint8_t *start,
+		    const uint8_t *end, const uint8_t *entry,
+		    const uint8_t *chain)
+{
+	static const char *dir;
+	static bool looked;
+	char path[4096];
+	FILE *f;
+
+	if (!looked) {
+		dir = getenv("HVMD_SOFT_TRANSLATE_DUMP");
+		looked = true;
+	}
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%llx-%x-%x.bin", dir,
+		 (unsigned long long)b->lin, (unsigned)(entry - start),
+		 (unsigned)(chain - start));
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	fwrite(start, 1, (size_t)(end - start), f);
+	fclose(f);
+}
+
+void tr_patch(void *site, const void *target)
+{
+	uint8_t *w = tr_wr + ((uint8_t *)site - tr_rx);
+	int32_t rel = (int32_t)((const uint8_t *)target - (uint8_t *)site);
+
+	memcpy(w - 4, &rel, 4);
+}
+
+tr_fn tr_translate(const struct tr_block *b, void **chain)
 {
 	_Static_assert(sizeof(struct tlb_entry) == 64,
 		       "the inline TLB check indexes entries by << 6");
@@ -1113,7 +1313,9 @@ tr_fn tr_translate(const struct tr_block *b)
 		t.e.end = tr_wr + TR_BUF_SIZE;
 		emit_block(&t);
 		if (!t.e.full) {
+			tr_dump(b, tr_wr + start, t.e.p, t.entry, t.chain);
 			tr_used = (size_t)(t.e.p - tr_wr);
+			*chain = tr_rx + (t.chain - tr_wr);
 			return (tr_fn)(void *)(tr_rx + (t.entry - tr_wr));
 		}
 		/* Full: drop every translation and start over. */

@@ -10,16 +10,23 @@
 /*
  * A translated block, called with the CPU and the caller's scratch
  * instruction (for the instructions it hands to the interpreter).  It
- * returns the number of instructions it completed in the low byte, with
- * TR_DONE when the last one set rip itself (a taken branch) and
- * TR_GENERIC when the last one ran in the interpreter; c->rip is the
- * next instruction's, c->insn_rip the last one's.  Faults unwind with
- * longjmp as in the interpreter, with c->insn_rip and c->saved_sp those
- * of the faulting instruction.
+ * may go on into other translated blocks of the same code page (jumps
+ * patched by tr_patch), up to c->tr_limit instructions in all.  It
+ * returns the number of instructions it completed (TR_COUNT bits), with
+ * TR_DONE when the last one set rip itself (a taken branch), TR_GENERIC
+ * when the last one ran in the interpreter, and TR_CHAIN when it left
+ * through a jump to the block at rip not patched yet (c->tr_site: give
+ * it to tr_patch with that block's chain entry).  c->rip is the next
+ * instruction's, c->insn_rip the last one's.  Faults unwind with longjmp
+ * as in the interpreter, with c->insn_rip, c->saved_sp and c->tr_count
+ * (instructions completed before it) those of the faulting
+ * instruction.
  */
 typedef uint64_t (*tr_fn)(struct x86 *c, struct insn *i);
-#define TR_DONE    0x100u
-#define TR_GENERIC 0x200u
+#define TR_COUNT   0xffffu
+#define TR_DONE    0x10000u
+#define TR_GENERIC 0x20000u
+#define TR_CHAIN   0x40000u
 
 /* What the translator needs of a block: its instructions as recorded
  * and their short-path forms (FOP_*), all 64-bit code, and the
@@ -29,19 +36,25 @@ struct tr_block {
 	unsigned n;
 	const struct insn *insn[TR_MAX_INSNS];
 	const uint8_t *fop;
+	const uint8_t *src;     /* its bytes, nbytes of them */
+	unsigned nbytes;
 	bool user, a20;
 };
 
 /* Host code for the block, or NULL (no code buffer).  Translations live
  * until the per-thread code buffer fills: then all of them are dropped
  * at once and tr_gen changes. */
-tr_fn tr_translate(const struct tr_block *b);
+tr_fn tr_translate(const struct tr_block *b, void **chain);
+/* Point the unpatched chain jump site at target (a block's chain entry
+ * from tr_translate, of the same generation). */
+void tr_patch(void *site, const void *target);
 extern __thread uint32_t tr_gen;
 
-/* exec.c: run the recorded instruction s at rip (instruction k of n of
- * its block) in the interpreter; 0 when the block may go on, else what
- * the translated block returns. */
+/* exec.c: run the recorded instruction s at rip (instruction kn & 0xff
+ * of kn >> 8 of its block, after base others since the translated code
+ * was called) in the interpreter; 0 when the block may go on, else what
+ * the translated code returns. */
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
-		    uint64_t rip, unsigned k, unsigned n);
+		    uint64_t rip, unsigned kn, unsigned base);
 
 #endif

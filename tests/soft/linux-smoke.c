@@ -249,6 +249,11 @@ int main(int argc, char **argv)
 		(unsigned long long)steps, e, (unsigned long long)c.rip,
 		c.seg[S_CS].sel, c.cpl, (unsigned long long)c.cr0,
 		(unsigned long long)c.cr4, (unsigned long long)c.efer);
+	fprintf(stderr, "[smoke] %llu blocks entered from x86_run, %llu "
+		"translated blocks called, %llu instructions run alone\n",
+		(unsigned long long)c.blk_entries,
+		(unsigned long long)c.tr_entries,
+		(unsigned long long)c.blk_singles);
 	fprintf(stderr, "[smoke] last branches:\n");
 	for (unsigned i = 0; i < 16; i++) {
 		uint64_t t = c.trace[(c.trace_pos + i) % 16];
