@@ -156,24 +156,58 @@ static void fp_flags(struct x86 *c, unsigned flags)
 		simd_fault(c);
 }
 
-/* Run fn(a, b) with the guest's rounding, DAZ and FTZ; merge the flags.
- * Raises #XM/#UD for an unmasked exception (no result then). */
-static __m128i fp_run(struct x86 *c, vop_fn fn, __m128i a, __m128i b)
+/* Run fn(a, b) on the host with the MXCSR csr (flags cleared, every
+ * exception masked); *flags gets the six flags it raised. */
+static __m128i host_run(vop_fn fn, __m128i a, __m128i b, unsigned csr,
+			unsigned *flags)
 {
 	unsigned host = _mm_getcsr();
-	unsigned flags;
 	__m128i r;
 
-	_mm_setcsr((c->mxcsr & 0xffc0u) | 0x1f80u);
+	_mm_setcsr((csr & 0xffc0u) | 0x1f80u);
 	/* The empty asm statements keep the operation between the two
 	 * MXCSR accesses. */
 	__asm__ volatile("" : "+x"(a), "+x"(b));
 	r = fn(a, b);
 	__asm__ volatile("" : "+x"(r));
-	flags = _mm_getcsr() & 0x3f;
+	*flags = _mm_getcsr() & 0x3f;
 	_mm_setcsr(host);
+	return r;
+}
+
+/* Operations that can overflow or underflow, for exact_flags. */
+enum { K_ADD, K_SUB, K_MUL, K_DIV, K_CVT };
+
+struct fpx {
+	unsigned kind;
+	bool dbl;               /* source lanes are doubles */
+	bool packed;            /* every lane, else lane 0 only */
+	vop_fn one;             /* the operation on lane 0 (scalar form) */
+};
+
+static void exact_flags(struct x86 *c, const struct fpx *x, __m128i a,
+			__m128i b, unsigned *flags);
+
+/* Run fn(a, b) with the guest's rounding, DAZ and FTZ; merge the flags.
+ * Raises #XM/#UD for an unmasked exception (no result then).  x, when
+ * not NULL, describes an operation that can overflow or underflow: with
+ * either of those unmasked its flags are worked out lane by lane. */
+static __m128i fp_run_x(struct x86 *c, vop_fn fn, __m128i a, __m128i b,
+			const struct fpx *x)
+{
+	unsigned flags;
+	__m128i r = host_run(fn, a, b, c->mxcsr, &flags);
+
+	if (x && (c->mxcsr & 0x0c00u) != 0x0c00u &&
+	    !(flags & ~(c->mxcsr >> 7) & 0x7))
+		exact_flags(c, x, a, b, &flags);
 	fp_flags(c, flags);
 	return r;
+}
+
+static __m128i fp_run(struct x86 *c, vop_fn fn, __m128i a, __m128i b)
+{
+	return fp_run_x(c, fn, a, b, NULL);
 }
 
 #define F4(x) _mm_castsi128_ps(x)
@@ -225,6 +259,172 @@ OP(cvttps2dq, _mm_cvttps_epi32(F4(b)))
 OP(cvtdq2pd, ID(_mm_cvtepi32_pd(b)))
 OP(cvtpd2dq, _mm_cvtpd_epi32(D2(b)))
 OP(cvttpd2dq, _mm_cvttpd_epi32(D2(b)))
+
+/* ---- unmasked overflow and underflow ----
+ *
+ * The host runs every operation with exceptions masked, and a masked
+ * run cannot tell two things hardware reports when OE or UE is unmasked:
+ * an underflow is then signalled for every tiny result, exact or not
+ * (masked, only for a tiny inexact one), and PE is set only when the
+ * result rounded to the destination's precision with an unbounded
+ * exponent is inexact (masked, the flag is about the denormalized or
+ * overflowed result that gets stored).  Tininess is after rounding: the
+ * unbounded-exponent result lies strictly between the smallest normals.
+ *
+ * So each lane is also computed on scaled operands, with the guest's
+ * rounding and no DAZ/FTZ: significands in [1, 2) (mul, div, convert),
+ * or both addends moved down by the larger one's exponent, where nothing
+ * can overflow or underflow.  That rounding is the unbounded-exponent
+ * one; its inexact flag and exponent, plus the scale, give PE and
+ * tininess. */
+
+struct ffmt {
+	unsigned mbits, ebits;
+	int bias;
+};
+
+static const struct ffmt FMT_S = { 23, 8, 127 }, FMT_D = { 52, 11, 1023 };
+
+enum { FP_ZERO, FP_FINITE, FP_SPECIAL };
+
+/* Split v into sign, unbiased exponent and fraction (denormals
+ * normalized; with DAZ they are zeros). */
+static int fsplit(uint64_t v, const struct ffmt *f, bool daz, unsigned *s,
+		  int *e, uint64_t *frac)
+{
+	uint64_t fm = (1ull << f->mbits) - 1;
+	unsigned field = (unsigned)(v >> f->mbits) & ((1u << f->ebits) - 1);
+
+	*s = (unsigned)(v >> (f->mbits + f->ebits)) & 1;
+	*frac = v & fm;
+	if (field == (1u << f->ebits) - 1)
+		return FP_SPECIAL;
+	if (field == 0) {
+		unsigned top;
+
+		if (*frac == 0 || daz)
+			return FP_ZERO;
+		top = 63u - (unsigned)__builtin_clzll(*frac);
+		*e = 1 - f->bias - (int)(f->mbits - top);
+		*frac = (*frac << (f->mbits - top)) & fm;
+		return FP_FINITE;
+	}
+	*e = (int)field - f->bias;
+	return FP_FINITE;
+}
+
+/* The normal number with this sign, unbiased exponent and fraction. */
+static uint64_t fmake(unsigned s, int e, uint64_t frac, const struct ffmt *f)
+{
+	return (uint64_t)s << (f->mbits + f->ebits) |
+	       (uint64_t)(e + f->bias) << f->mbits | frac;
+}
+
+static uint64_t lane_get(__m128i v, bool dbl, unsigned k)
+{
+	uint64_t q[2];
+	uint32_t d[4];
+
+	if (dbl) {
+		memcpy(q, &v, 16);
+		return q[k];
+	}
+	memcpy(d, &v, 16);
+	return d[k];
+}
+
+/* One lane, scaled as described above: its operands moved into range,
+ * the operation run with rounding mode rc only, and the exponent the
+ * scaling took off (*scale).  False when the lane cannot overflow or
+ * underflow (a zero, infinite or NaN operand). */
+static bool lane_scaled(const struct fpx *x, uint64_t a, uint64_t b,
+			unsigned csr, uint64_t *r, unsigned *flags,
+			int *scale)
+{
+	const struct ffmt *f = x->dbl ? &FMT_D : &FMT_S;
+	bool daz = csr & 0x40;
+	unsigned sa = 0, sb, ca = FP_ZERO, cb;
+	int ea = 0, eb = 0;
+	uint64_t fa = 0, fb;
+
+	cb = (unsigned)fsplit(b, f, daz, &sb, &eb, &fb);
+	if (x->kind != K_CVT)
+		ca = (unsigned)fsplit(a, f, daz, &sa, &ea, &fa);
+	if (ca == FP_SPECIAL || cb == FP_SPECIAL)
+		return false;
+	switch (x->kind) {
+	case K_CVT:
+		if (cb == FP_ZERO)
+			return false;
+		b = fmake(sb, 0, fb, f);
+		*scale = eb;
+		break;
+	case K_MUL: case K_DIV:
+		if (ca == FP_ZERO || cb == FP_ZERO)
+			return false;
+		a = fmake(sa, 0, fa, f);
+		b = fmake(sb, 0, fb, f);
+		*scale = x->kind == K_MUL ? ea + eb : ea - eb;
+		break;
+	default: {              /* add, sub */
+		int k = ca == FP_ZERO ? eb : cb == FP_ZERO ? ea :
+			ea > eb ? ea : eb;
+		int emin = 1 - f->bias;
+
+		if (ca == FP_ZERO && cb == FP_ZERO)
+			return false;
+		/* An addend that would fall below the normal range is far
+		 * under half an ulp of the other: only its sign and being
+		 * nonzero matter to the rounding, so the smallest normal
+		 * stands in for it. */
+		a = ca == FP_ZERO ? (uint64_t)sa << (f->mbits + f->ebits) :
+		    ea - k < emin ? fmake(sa, emin, 0, f) :
+				    fmake(sa, ea - k, fa, f);
+		b = cb == FP_ZERO ? (uint64_t)sb << (f->mbits + f->ebits) :
+		    eb - k < emin ? fmake(sb, emin, 0, f) :
+				    fmake(sb, eb - k, fb, f);
+		*scale = k;
+		break;
+	}
+	}
+	*r = lane_get(host_run(x->one, from64(a), from64(b), csr & 0x6000u,
+			       flags), x->dbl && x->kind != K_CVT, 0);
+	return true;
+}
+
+/* The flags of an operation with OE or UE unmasked: per lane, the
+ * masked run's, except that a lane raising an unmasked OE or UE reports
+ * that flag, its pre-computation flags and PE for the unbounded-exponent
+ * result.  *flags comes in as the whole masked run's. */
+static void exact_flags(struct x86 *c, const struct fpx *x, __m128i a,
+			__m128i b, unsigned *flags)
+{
+	const struct ffmt *out = x->dbl && x->kind != K_CVT ? &FMT_D : &FMT_S;
+	unsigned lanes = x->packed ? (x->dbl ? 2 : 4) : 1;
+	bool om = !(c->mxcsr & 0x400), um = !(c->mxcsr & 0x800);
+	unsigned all = 0;
+
+	for (unsigned k = 0; k < lanes; k++) {
+		uint64_t la = lane_get(a, x->dbl, k), lb = lane_get(b, x->dbl, k);
+		unsigned lf, sf, s;
+		uint64_t r, frac;
+		int scale, e;
+
+		host_run(x->one, from64(la), from64(lb), c->mxcsr, &lf);
+		if (((om && (lf & 0x08)) || um) &&
+		    lane_scaled(x, la, lb, c->mxcsr, &r, &sf, &scale)) {
+			bool tiny = fsplit(r, out, false, &s, &e, &frac) ==
+				    FP_FINITE && e + scale < 1 - out->bias;
+
+			if (om && (lf & 0x08))
+				lf = (lf & 0x07) | 0x08 | (sf & 0x20);
+			else if (um && tiny)
+				lf = (lf & 0x07) | 0x10 | (sf & 0x20);
+		}
+		all |= lf;
+	}
+	*flags = all;
+}
 
 /* Only the low lane of these comes from b; the rest of a stays. */
 static __m128i merge_ss(__m128i a, __m128i r)
@@ -669,6 +869,30 @@ static vop_fn fp_op(uint8_t op, unsigned p)
 	return tab[op - 0x51][p];
 }
 
+/* The operations of fp_op that can overflow or underflow. */
+static const struct fpx *fp_ovf(uint8_t op, unsigned p)
+{
+	static const struct fpx tab[][4] = {
+#define ROW(k, s, d) { { k, false, true, s }, { k, true, true, d }, \
+		       { k, false, false, s }, { k, true, false, d } }
+		ROW(K_ADD, addss, addsd), ROW(K_MUL, mulss, mulsd),
+		ROW(K_SUB, subss, subsd), ROW(K_DIV, divss, divsd),
+#undef ROW
+	};
+	static const struct fpx cvtpd2ps_x = { K_CVT, true, true, cvtsd2ss },
+				cvtsd2ss_x = { K_CVT, true, false, cvtsd2ss };
+
+	switch (op) {
+	case 0x58: return &tab[0][p];
+	case 0x59: return &tab[1][p];
+	case 0x5c: return &tab[2][p];
+	case 0x5e: return &tab[3][p];
+	case 0x5a:
+		return p == P_66 ? &cvtpd2ps_x : p == P_F2 ? &cvtsd2ss_x : NULL;
+	}
+	return NULL;
+}
+
 /* Executes the instruction when it is one of ours; false otherwise. */
 bool exec_sse(struct x86 *c, struct insn *i)
 {
@@ -877,7 +1101,7 @@ bool exec_sse(struct x86 *c, struct insn *i)
 			b = e128(c, i, true);
 		else
 			b = e_scalar(c, i, ssz);
-		r = fp_run(c, fn, a, b);
+		r = fp_run_x(c, fn, a, b, fp_ovf(op, p));
 		if (op == 0x51 && p == P_F3)
 			r = merge_ss(a, r);
 		if ((op == 0x52 || op == 0x53) && p == P_F3)
