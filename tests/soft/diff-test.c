@@ -930,6 +930,53 @@ static void g_sse_fp(struct gen *g)
 	}
 }
 
+/* The operations that can overflow or underflow (add, sub, mul, div in
+ * all four forms, CVTPD2PS, CVTSD2SS), on values near the ends of the
+ * exponent range; fp_state unmasks OE and UE often for this class. */
+static void g_sse_range(struct gen *g)
+{
+	static const uint8_t ops[] = { 0x58, 0x59, 0x5c, 0x5e, 0x5a };
+	static const uint8_t pfxs[] = { 0, 0x66, 0xf3, 0xf2 };
+	uint8_t op = ops[pick(g, sizeof(ops))];
+	uint8_t pfx = op == 0x5a ? (pick(g, 2) ? 0x66 : 0xf2)
+				 : pfxs[pick(g, 4)];
+	struct rm rm = xmm_rm(g, pick(g, 4) == 0);
+
+	sse_emit(g, pfx, false, op, pick(g, 16), rm, -1);
+}
+
+/* A lane value with its exponent near the bottom or top of the range
+ * (for doubles also near single precision's ends, for the conversions),
+ * or near 1; a significand with few bits set now and then, so that
+ * products and sums are exact. */
+static uint64_t fp_range_value(struct gen *g, bool dbl)
+{
+	unsigned mb = dbl ? 52 : 23;
+	int bias = dbl ? 1023 : 127, emin = 1 - bias, e;
+	uint64_t frac = rnd(g) & ((1ull << mb) - 1), bits;
+
+	switch (pick(g, dbl ? 5 : 3)) {
+	case 0: e = emin - (int)mb - 1 + (int)pick(g, mb + 40); break;
+	case 1: e = bias - 40 + (int)pick(g, 41); break;
+	case 2: e = (int)pick(g, 17) - 8; break;
+	case 3: e = -150 + (int)pick(g, 40); break;
+	default: e = 100 + (int)pick(g, 40); break;
+	}
+	switch (pick(g, 3)) {
+	case 0: frac &= ~((1ull << (mb - pick(g, 4))) - 1); break;
+	case 1: frac &= ~((1ull << pick(g, mb)) - 1); break;
+	}
+	if (e < emin) {                 /* denormal: shift the 1 in */
+		frac = (frac | 1ull << mb) >> (emin - e);
+		bits = frac ? frac : 1;
+	} else {
+		bits = (uint64_t)(e + bias) << mb | frac;
+	}
+	if (pick(g, 2))
+		bits |= 1ull << (dbl ? 63 : 31);
+	return bits;
+}
+
 static void g_x87(struct gen *g)
 {
 	unsigned k = pick(g, 10);
@@ -1048,7 +1095,7 @@ static uint64_t fp_value(struct gen *g, bool dbl)
 /* Initial x87/SSE state: registers with a mix of values, random
  * rounding; the classes that raise unmasked SIMD exceptions get one now
  * and then. */
-static void fp_state(struct gen *g, uint8_t *fx, bool unmask)
+static void fp_state(struct gen *g, uint8_t *fx, bool unmask, bool range)
 {
 	uint32_t mxcsr = 0x1f80 | (uint32_t)pick(g, 4) << 13;
 	uint16_t cw = (uint16_t)(0x037f & ~0xf00) | (uint16_t)(pick(g, 4) << 10) |
@@ -1059,6 +1106,17 @@ static void fp_state(struct gen *g, uint8_t *fx, bool unmask)
 		mxcsr |= 0x8040;                /* FTZ, DAZ */
 	if (unmask && pick(g, 6) == 0)
 		mxcsr &= ~(0x80u << pick(g, 6));
+	if (range) {
+		/* OE, UE unmasked half the time each; the others now and
+		 * then; DAZ and FTZ on their own. */
+		mxcsr = 0x1f80 | (uint32_t)pick(g, 4) << 13;
+		mxcsr |= (pick(g, 4) == 0 ? 0x40u : 0) |
+			 (pick(g, 4) == 0 ? 0x8000u : 0);
+		mxcsr &= ~((pick(g, 2) ? 0x400u : 0) | (pick(g, 2) ? 0x800u : 0) |
+			   (pick(g, 8) == 0 ? 0x1000u : 0) |
+			   (pick(g, 8) == 0 ? 0x100u : 0) |
+			   (pick(g, 16) == 0 ? 0x280u : 0));
+	}
 	memcpy(fx, &cw, 2);
 	uint16_t sw = (uint16_t)(pick(g, 8) << 11);
 	memcpy(fx + 2, &sw, 2);
@@ -1076,7 +1134,8 @@ static void fp_state(struct gen *g, uint8_t *fx, bool unmask)
 		bool dbl = pick(g, 2);
 
 		for (unsigned l = 0; l < (dbl ? 2u : 4u); l++) {
-			uint64_t v = fp_value(g, dbl);
+			uint64_t v = range ? fp_range_value(g, dbl)
+					   : fp_value(g, dbl);
 			memcpy(fx + 160 + 16 * k + l * (dbl ? 8 : 4), &v,
 			       dbl ? 8 : 4);
 		}
@@ -1099,6 +1158,7 @@ static const struct cls classes[] = {
 	{ "privileged-faults", g_priv },
 	{ "sse2-mmx-integer", g_sse_int }, { "sse-sse2-float", g_sse_fp },
 	{ "x87", g_x87 }, { "locked-rmw", g_locked },
+	{ "sse-float-range", g_sse_range },
 };
 
 /* ---- native side ---- */
@@ -1471,6 +1531,108 @@ static bool same(const struct outcome *n, const struct outcome *s,
 	return true;
 }
 
+/* ---- directed SIMD overflow/underflow cases ----
+ *
+ * op xmm0, xmm1 from fixed values and MXCSR, compared with the host like
+ * the random cases.  Each one is a corner a masked host run cannot show:
+ * an exact tiny result with UM clear, PE for the unbounded-exponent
+ * result with OE or UE clear, one lane of a packed operation, the
+ * stand-in for a far smaller addend, DAZ and FTZ, and a result that is
+ * tiny only before rounding.  xm: the host takes #XM (else it must not:
+ * the case would not test what it says). */
+
+union xv {
+	float f[4];
+	double d[2];
+};
+
+static const struct dcase {
+	const char *name;
+	uint8_t code[4];
+	uint32_t mxcsr;
+	union xv x0, x1;
+	bool xm;
+} dcases[] = {
+	{ "mulss exact tiny, UM clear", { 0xf3, 0x0f, 0x59, 0xc1 }, 0x1780,
+	  { .f = { 0x1p-70f } }, { .f = { 0x1p-70f } }, true },
+	{ "mulss tiny, inexact only denormalized", { 0xf3, 0x0f, 0x59, 0xc1 },
+	  0x1780, { .f = { 0x1.000002p-70f } }, { .f = { 0x1p-70f } }, true },
+	{ "mulss tiny, inexact unbounded", { 0xf3, 0x0f, 0x59, 0xc1 }, 0x1780,
+	  { .f = { 0x1.000002p-70f } }, { .f = { 0x1.000002p-70f } }, true },
+	{ "divsd exact overflow, OM clear", { 0xf2, 0x0f, 0x5e, 0xc1 }, 0x1b80,
+	  { .d = { 0x1p1000 } }, { .d = { 0x1p-100 } }, true },
+	{ "addss max + denormal rounding up, OM clear",
+	  { 0xf3, 0x0f, 0x58, 0xc1 }, 0x5b80,
+	  { .f = { 0x1.fffffep127f } }, { .f = { 0x1p-149f } }, true },
+	{ "addps one lane exact tiny, UM clear", { 0x0f, 0x58, 0xc1, 0x90 },
+	  0x1780, { .f = { 1.0f, 2.0f, 0x1p-145f, 3.0f } },
+	  { .f = { 0.5f, 0x1.000002p0f, 0x1p-144f, 0.1f } }, true },
+	{ "cvtpd2ps one lane exact tiny, UM clear", { 0x66, 0x0f, 0x5a, 0xc1 },
+	  0x1780, { .d = { 0 } }, { .d = { 1.0 / 3.0, 0x1p-140 } }, true },
+	{ "cvtsd2ss exact overflow rounding to zero, OM clear",
+	  { 0xf2, 0x0f, 0x5a, 0xc1 }, 0x7b80, { .d = { 0 } },
+	  { .d = { 0x1p200 } }, true },
+	{ "mulpd exact tiny with FTZ, UM clear", { 0x66, 0x0f, 0x59, 0xc1 },
+	  0x9780, { .d = { 0x1p-600, 1.0 } }, { .d = { 0x1p-500, 1.0 } },
+	  true },
+	{ "mulss denormal operand under DAZ, UM clear",
+	  { 0xf3, 0x0f, 0x59, 0xc1 }, 0x17c0, { .f = { 0x1p-140f } },
+	  { .f = { 1.0f } }, false },
+	{ "mulsd tiny before rounding only, UM clear",
+	  { 0xf2, 0x0f, 0x59, 0xc1 }, 0x1780, { .d = { 0x7ffffffp-538 } },
+	  { .d = { 0x8000001p-538 } }, false },
+	{ "mulsd tiny after rounding to zero, UM clear",
+	  { 0xf2, 0x0f, 0x59, 0xc1 }, 0x7780, { .d = { 0x7ffffffp-538 } },
+	  { .d = { 0x8000001p-538 } }, true },
+	{ "subpd overflow, other lane exact tiny with UM set",
+	  { 0x66, 0x0f, 0x5c, 0xc1 }, 0x1b80,
+	  { .d = { 0x1.8p1023, 0x1.0000000000001p-1022 } },
+	  { .d = { -0x1.8p1023, 0x1p-1022 } }, true },
+};
+
+static void directed_cases(void)
+{
+	static uint8_t data0[DATA_SIZE];
+	static struct outcome nat, sim;
+	unsigned failures = 0;
+
+	for (size_t k = 0; k < sizeof(dcases) / sizeof(dcases[0]); k++) {
+		const struct dcase *d = &dcases[k];
+		struct gen g = { .len = 0 };
+		struct native_regs in;
+		char why[256];
+
+		memcpy(g.buf, d->code, sizeof(d->code));
+		g.len = sizeof(d->code);
+		memset(&in, 0, sizeof(in));
+		in.r[3] = BASE;
+		in.r[4] = STACK;
+		in.rflags = 0x202;
+		uint16_t cw = 0x037f;
+		memcpy(in.fx, &cw, 2);
+		memcpy(in.fx + 24, &d->mxcsr, 4);
+		memcpy(in.fx + 160, &d->x0, 16);
+		memcpy(in.fx + 176, &d->x1, 16);
+		memset(data0, 0, sizeof(data0));
+		data0[TSS - DATA + 0x66] = 0x68;
+		memcpy((void *)DATA, data0, DATA_SIZE);
+		run_native(&g, &in, &nat);
+		run_interp(&g, &in, data0, &sim, 0);
+		if ((nat.vector == X86_XM) != d->xm) {
+			test_fail("soft-diff/sse-fp-directed", "%s: the host %s "
+				  "#XM", d->name, d->xm ? "did not raise"
+							: "raised");
+			failures++;
+		} else if (!same(&nat, &sim, 0, why, sizeof(why))) {
+			test_fail("soft-diff/sse-fp-directed", "%s: %s", d->name,
+				  why);
+			failures++;
+		}
+	}
+	if (!failures)
+		test_pass("soft-diff/sse-fp-directed");
+}
+
 int main(void)
 {
 	const char *env_seed = getenv("SOFT_DIFF_SEED");
@@ -1532,7 +1694,8 @@ int main(void)
 			in.r[3] = BASE;
 			in.r[4] = STACK;
 			in.rflags = 0x202 | (rnd(&g) & F_ALL);
-			fp_state(&g, in.fx, classes[ci].gen == g_sse_fp);
+			fp_state(&g, in.fx, classes[ci].gen == g_sse_fp,
+				 classes[ci].gen == g_sse_range);
 			for (unsigned k = 0; k < DATA_SIZE; k++)
 				data0[k] = (uint8_t)rnd(&g);
 			data0[TSS - DATA + 0x66] = 0x68;
@@ -1566,5 +1729,7 @@ int main(void)
 		if (!failures)
 			test_pass(name);
 	}
+	if (!only || !strcmp(only, "sse-fp-directed"))
+		directed_cases();
 	return test_exit();
 }
