@@ -8,7 +8,9 @@
  * Floating-point operations run with the guest's MXCSR loaded (all
  * exceptions masked on the host); the flags they raise are merged into
  * the guest MXCSR, and an exception the guest left unmasked becomes #XM
- * (or #UD without CR4.OSXMMEXCPT) with the destination unchanged.
+ * (or #UD without CR4.OSXMMEXCPT) with the destination unchanged.  With
+ * overflow or underflow unmasked, the flags a masked run cannot give are
+ * worked out lane by lane (see exact_flags).
  *
  * Decoding: the mandatory prefix (none, 66, F3, F2) selects the variant;
  * 66 is not an operand-size prefix here except for MOVD/MOVQ's REX.W.
