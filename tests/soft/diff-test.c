@@ -1617,7 +1617,7 @@ static void directed_cases(void)
 		data0[TSS - DATA + 0x66] = 0x68;
 		memcpy((void *)DATA, data0, DATA_SIZE);
 		run_native(&g, &in, &nat);
-		run_interp(&g, &in, data0, &sim, 0);
+		run_interp(&g, &in, data0, &sim, 0, 1, false);
 		if ((nat.vector == X86_XM) != d->xm) {
 			test_fail("soft-diff/sse-fp-directed", "%s: the host %s "
 				  "#XM", d->name, d->xm ? "did not raise"
