@@ -232,6 +232,9 @@ struct x86 {
 	 * sets blk_stop and the block ends after the current instruction. */
 	uintptr_t blk_code;
 	bool blk_stop;
+	/* An instruction that starts in the last 16 bytes of its page:
+	 * those bytes and the next page's first ones (exec.c, code_window). */
+	uint8_t code_tail[32];
 	/* The last instructions' linear addresses, for post-mortems. */
 	uint64_t trace[16];
 	unsigned trace_pos;

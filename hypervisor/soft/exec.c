@@ -1515,10 +1515,29 @@ code_window(struct x86 *c, struct insn *i, bool l64)
 
 	if ((lin & ~0xfffull) != c->fetch_page)
 		(void)x86_fetch8(c, c->rip);    /* looks the page up, or faults */
-	if ((lin & ~0xfffull) == c->fetch_page &&
-	    (lin & 0xfff) <= 0x1000 - 15 &&
-	    (l64 || c->rip + 14 <= c->seg[S_CS].limit))
+	if ((lin & ~0xfffull) != c->fetch_page ||
+	    (!l64 && c->rip + 14 > c->seg[S_CS].limit))
+		return lin;
+	if ((lin & 0xfff) <= 0x1000 - 16) {
 		i->code = c->fetch_host + (lin & 0xfff);
+		return lin;
+	}
+	/* In the page's last 16 bytes (instructions are up to 15, and
+	 * blk_same reads 16): decode from a copy of them and of
+	 * the next page's first bytes when the TLB already lets us fetch
+	 * there (else byte by byte, which may fault there). */
+	unsigned tail = 0x1000 - (lin & 0xfff);
+	uint64_t next = (lin & ~0xfffull) + 0x1000;
+	const uint8_t *np;
+
+	if (!l64 && next > 0xffffffffull)
+		return lin;
+	np = x86_code_peek(c, next);
+	if (!np)
+		return lin;
+	memcpy(c->code_tail, c->fetch_host + (lin & 0xfff), tail);
+	memcpy(c->code_tail + tail, np, 16);
+	i->code = c->code_tail;
 	return lin;
 }
 
@@ -1790,7 +1809,8 @@ static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
 	uint8_t bytes[16];
 
 	if (!i->code || i->nocache || lin != blk_new_next ||
-	    mode != blk_new_mode || off + len > BLK_BYTES) {
+	    mode != blk_new_mode || off + len > BLK_BYTES ||
+	    (lin & 0xfff) + len > 0x1000) {
 		blk_finish();
 		return;
 	}
@@ -1805,7 +1825,7 @@ static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
 	blk_new_next = lin + len;
 	if (i->done || c->rip != c->insn_rip + len || blk_ends_after(i) ||
 	    b->n == BLK_INSNS || b->nbytes + 15 > BLK_BYTES ||
-	    (blk_new_next & 0xfff) > 0x1000 - 15 || c->halted ||
+	    (blk_new_next & 0xfff) == 0 || c->halted ||
 	    c->end_batch || c->shadow)
 		blk_finish();
 }
@@ -2569,11 +2589,13 @@ ran:
 		const struct blk *nb = blk_slot(lin);
 
 		if ((lin & ~0xfffull) == c->fetch_page &&
-		    (lin & 0xfff) <= 0x1000 - 15 &&
 		    (!mg || *mg == c->fetch_memgen) &&
 		    nb->lin == lin && nb->mode == b->mode &&
 		    (l64 || c->rip + nb->last + 14 <= c->seg[S_CS].limit) &&
-		    blk_same(nb, c->fetch_host + (lin & 0xfff))) {
+		    ((lin & 0xfff) <= 0x1000 - 16 ?
+		     blk_same(nb, c->fetch_host + (lin & 0xfff)) :
+		     !memcmp(c->fetch_host + (lin & 0xfff), nb->src,
+			     nb->nbytes))) {
 			step_trace(c, i);
 			c->insn_rip = c->rip;
 			c->saved_sp = c->r[R_SP];
@@ -2650,7 +2672,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 				}
 				if (!blk_new || blk_new_next != lin) {
 					blk_finish();
-					if ((lin & 0xfff) <= 0x1000 - 15) {
+					{
 						b->mode = 0;
 						b->tr = NULL;
 						b->hits = 0;

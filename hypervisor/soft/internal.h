@@ -90,6 +90,9 @@ uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size);
 void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size);
 /* Instruction fetch at CS:rip. */
 uint8_t x86_fetch8(struct x86 *c, uint64_t rip);
+/* The code page at lin in host memory if the TLB already allows this
+ * CPU to fetch from it, else NULL (never walks or faults). */
+const uint8_t *x86_code_peek(struct x86 *c, uint64_t lin);
 void x86_tlb_flush(struct x86 *c);
 
 /* ---- the TLB (mem.c) ---- */

@@ -450,6 +450,22 @@ void x86_write_sys(struct x86 *c, uint64_t lin, uint64_t val, unsigned size)
 	x86_write_lin(c, lin, val, size, false);
 }
 
+const uint8_t *x86_code_peek(struct x86 *c, uint64_t lin)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+	uint64_t vpage = lin & ~0xfffull;
+	uint64_t tag = vpage | 1 | ((c->cr0 & CR0_PG) ? 0 : 2) |
+		       (c->a20 ? 0 : 4);
+	const struct tlb_entry *t = &x86_tlb.e[(vpage >> 12) % TLB_SIZE];
+
+	if (x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen || !mg ||
+	    x86_tlb.memmap_gen != *mg)
+		return NULL;
+	if (t->vpage != tag || !t->exec || (c->cpl == 3 && !t->user))
+		return NULL;
+	return t->host;
+}
+
 uint8_t x86_fetch8(struct x86 *c, uint64_t rip)
 {
 	uint64_t lin;

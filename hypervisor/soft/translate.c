@@ -377,8 +377,7 @@ static void emit_chain_exit(struct tr *t, unsigned k, uint64_t rip,
 {
 	struct em *e = &t->e;
 
-	if ((rip & ~0xfffull) != (t->b->lin & ~0xfffull) ||
-	    (rip & 0xfff) > 0x1000 - 15) {
+	if ((rip & ~0xfffull) != (t->b->lin & ~0xfffull)) {
 		emit_exit(t, k, rip, false, flags);
 		return;
 	}
