@@ -23,7 +23,7 @@
 #include "hypervisor/soft/cpu.h"
 #include "hypervisor/vcpu.h"
 
-#define BATCH 512
+#define BATCH 4096
 
 struct soft_dom {
 	struct irqchip *ic;

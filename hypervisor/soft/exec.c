@@ -2181,10 +2181,36 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c)
 	return b->tr;
 }
 
+void *tr_lookup(struct x86 *c)
+{
+	uint64_t lin = c->rip;
+	const struct blk *b = blk_slot(lin);
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+
+	/* Translated code is 64-bit: rip is the linear address. */
+	if (b->lin != lin || b->mode != (DC_VALID | DC_64) || !b->tr ||
+	    b->tr_gen != tr_gen || b->tr_user != (c->cpl == 3) ||
+	    b->tr_a20 != c->a20)
+		return NULL;
+	if ((lin & ~0xfffull) != c->fetch_page) {
+		const uint8_t *h = x86_code_peek(c, lin);
+
+		if (!h)
+			return NULL;
+		c->fetch_page = lin & ~0xfffull;
+		c->fetch_host = h;
+		c->fetch_gen = c->tlb_gen;
+		c->fetch_cpl = c->cpl;
+		c->fetch_memgen = mg ? *mg : 0;
+	}
+	c->blk_code = (uintptr_t)c->fetch_host;
+	return b->tr_chain;
+}
+
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 		    uint64_t rip, unsigned kn, unsigned base)
 {
-	unsigned k = kn & 0xff, n = kn >> 8;
+	unsigned k = kn & 0xff;
 	uint64_t next = rip + s->len;
 
 	c->tr_count = base + k;
@@ -2212,7 +2238,7 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 	}
 	/* Go on in the block only as blk_run would, and while the TLB the
 	 * block's inline checks read is still this CPU's. */
-	if (k + 1 < n && !i->done && c->rip == next && !c->end_batch &&
+	if (!i->done && c->rip == next && !c->end_batch &&
 	    !c->halted && !c->blk_stop && x86_tlb.owner == c &&
 	    x86_tlb.gen == c->tlb_gen)
 		return 0;

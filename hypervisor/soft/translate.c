@@ -309,8 +309,13 @@ static void jcc_to(struct em *e, unsigned cc, const uint8_t *target)
 	b4(e, (uint32_t)(int32_t)(target - (e->p + 4)));
 }
 
-/* A form of its own: instructions that do nothing (0f 1f). */
-#define TR_NOP 0xff
+/* Forms of the translator's own, beyond the block cache's short paths:
+ * instructions that do nothing (90, 0f 1f), BSWAP, and JMP and CALL
+ * through a register (CALL) or memory too (JMP). */
+#define TR_NOP   0xff
+#define TR_BSWAP 0xfe
+#define TR_JMPI  0xfd
+#define TR_CALLI 0xfc
 
 enum { CC_O, CC_NO, CC_B, CC_AE, CC_Z, CC_NZ, CC_BE, CC_A,
        CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
@@ -352,19 +357,39 @@ static void store_greg(struct em *e, const struct insn *s, unsigned g,
 /* Leave the block after instruction k (flags: TR_DONE when it set rip
  * itself): rip, the last instruction's address, and the count of
  * instructions completed since the caller called (r15 before this
- * block's). */
-static void emit_exit(struct tr *t, unsigned k, uint64_t rip, bool rip_set,
-		      unsigned flags)
+ * block's).  With lookup, first try the translated block at rip through
+ * tr_lookup (returns, other pages). */
+static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
+			 bool rip_set, unsigned flags, bool lookup)
 {
 	struct em *e = &t->e;
+	uint8_t *out;
 
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
 	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
-	op_rm(e, 4, 0x8d, 1, RAX, mem(R15, (int32_t)k + 1));   /* lea */
+	op_rm(e, 8, 0x83, 1, 0, reg(R15));              /* add r15, k + 1 */
+	b1(e, k + 1);
+	if (lookup) {
+		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
+		call_abs(e, (const void *)tr_lookup);
+		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));
+		out = jcc_fwd(e, CC_Z);
+		load(e, R14, 8, xm(XOFF(blk_code)));
+		b1(e, 0xff);
+		b1(e, 0xe0);                            /* jmp rax */
+		land(e, out);
+	}
+	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
 	op_rm(e, 4, 0x81, 1, 1, reg(RAX));                      /* or */
 	b4(e, flags);
 	jmp_to(e, t->epilogue);
+}
+
+static void emit_exit(struct tr *t, unsigned k, uint64_t rip, bool rip_set,
+		      unsigned flags)
+{
+	emit_exit_to(t, k, rip, rip_set, flags, false);
 }
 
 /* Leave the block after instruction k for the constant rip, which other
@@ -378,7 +403,7 @@ static void emit_chain_exit(struct tr *t, unsigned k, uint64_t rip,
 	struct em *e = &t->e;
 
 	if ((rip & ~0xfffull) != (t->b->lin & ~0xfffull)) {
-		emit_exit(t, k, rip, false, flags);
+		emit_exit_to(t, k, rip, false, flags, true);
 		return;
 	}
 	op_rm(e, 8, 0x83, 1, 0, reg(R15));      /* add r15, k + 1 */
@@ -712,11 +737,13 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		store(e, 8, loc, RAX);
 		break;
 	case FOP_CALL:
+	case TR_CALLI:
 		mov_ri(e, RAX, t->lin[k + 1]);
 		store(e, 8, loc, RAX);
 		break;
 	case FOP_POP:
 	case FOP_RET:
+	case TR_JMPI:
 		load(e, RAX, 8, loc);
 		break;
 	}
@@ -724,12 +751,24 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 
 static bool emit_tail(struct tr *t, unsigned k);
 
+/* A jump taken when rax is not canonical (bits 63-47 differ). */
+static uint8_t *emit_if_noncanonical(struct em *e)
+{
+	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));
+	op_rm(e, 8, 0xc1, 1, 4, reg(RCX));              /* shl rcx, 16 */
+	b1(e, 16);
+	op_rm(e, 8, 0xc1, 1, 7, reg(RCX));              /* sar rcx, 16 */
+	b1(e, 16);
+	op_rm(e, 8, 0x3b, 1, RCX, reg(RAX));
+	return jcc_fwd(e, CC_NZ);
+}
+
 /* Forms that read or write E in memory. */
 static bool op_reads(const struct insn *s, unsigned form)
 {
 	switch (form) {
 	case FOP_MOV_EG: case FOP_MOV_EI: case FOP_SETCC:
-	case FOP_PUSH: case FOP_CALL:
+	case FOP_PUSH: case FOP_CALL: case TR_CALLI:
 		return false;
 	}
 	(void)s;
@@ -741,6 +780,7 @@ static bool op_writes(const struct insn *s, unsigned form)
 	switch (form) {
 	case FOP_MOV_EG: case FOP_MOV_EI: case FOP_SETCC:
 	case FOP_PUSH: case FOP_CALL: case FOP_SHIFT: case FOP_INCDEC_E:
+	case TR_CALLI:
 		return true;
 	case FOP_ALU_EG:
 		return ((s->op >> 3) & 7) != 7;
@@ -854,9 +894,9 @@ static void emit_ea(struct tr *t, unsigned k)
 	unsigned form = t->form[k];
 
 	if (form == FOP_PUSH || form == FOP_CALL || form == FOP_POP ||
-	    form == FOP_RET) {
+	    form == FOP_RET || form == TR_CALLI) {
 		load(e, RBP, 8, xm(XOFF(r) + 8 * R_SP));
-		if (form == FOP_PUSH || form == FOP_CALL)
+		if (form == FOP_PUSH || form == FOP_CALL || form == TR_CALLI)
 			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, -8));
 		return;
 	}
@@ -921,20 +961,24 @@ static bool emit_tail(struct tr *t, unsigned k)
 		return true;
 	}
 	case FOP_RET:
-		/* Canonical: bits 63-47 equal. */
-		op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));
-		op_rm(e, 8, 0xc1, 1, 4, reg(RCX));
-		b1(e, 16);
-		op_rm(e, 8, 0xc1, 1, 7, reg(RCX));
-		b1(e, 16);
-		op_rm(e, 8, 0x3b, 1, RCX, reg(RAX));
-		bad = jcc_fwd(e, CC_NZ);
-		op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
-		b1(e, 8);
+	case TR_JMPI:
+		bad = emit_if_noncanonical(e);
+		if (form == FOP_RET) {
+			op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
+			b1(e, 8);
+		}
 		store(e, 8, xm(XOFF(rip)), RAX);
-		emit_exit(t, k, 0, true, TR_DONE);
+		emit_exit_to(t, k, 0, true, TR_DONE, true);
 		land(e, bad);
 		emit_raise_gp0(t, k);
+		return true;
+	case TR_CALLI:
+		/* The target was checked and kept at [rsp] before the push. */
+		op_rm(e, 8, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
+		b1(e, 8);
+		load(e, RAX, 8, mem(RSP, 0));
+		store(e, 8, xm(XOFF(rip)), RAX);
+		emit_exit_to(t, k, 0, true, TR_DONE, true);
 		return true;
 	}
 	return false;
@@ -950,7 +994,9 @@ static unsigned e_size(const struct tr *t, unsigned k)
 	case FOP_MOVSX: return s->op == 0xbe ? 1 : 2;
 	case FOP_MOVSXD: return 4;
 	case FOP_SETCC: return 1;
-	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET: return 8;
+	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
+	case TR_JMPI: case TR_CALLI:
+		return 8;
 	}
 	return t->size[k];
 }
@@ -979,8 +1025,16 @@ static void tr_classify(struct tr *t, unsigned k)
 
 	if (form == FOP_GENERIC && s->mode64 && !s->lock && !s->rep &&
 	    !s->repne && s->asize == 8) {
-		if (s->twobyte && s->op == 0x1f) {
+		if ((s->twobyte && s->op == 0x1f) ||
+		    (!s->twobyte && s->op == 0x90 && !(s->rex & 1))) {
 			form = TR_NOP;
+		} else if (s->twobyte && s->op >= 0xc8 && s->op <= 0xcf &&
+			   s->osize != 2) {
+			form = TR_BSWAP;
+		} else if (!s->twobyte && s->op == 0xff && !s->prefix66 &&
+			   ((s->reg & 7) == 4 ||
+			    ((s->reg & 7) == 2 && !s->mem))) {
+			form = (s->reg & 7) == 4 ? TR_JMPI : TR_CALLI;
 		} else if (s->osize == 2) {
 			form = fop_form(s);
 			switch (form) {
@@ -998,6 +1052,8 @@ static void tr_classify(struct tr *t, unsigned k)
 			       1 : 2;
 		}
 	}
+	if (form == TR_BSWAP)
+		size = s->osize;
 	if (form == FOP_SHIFT) {
 		if (s->op >= 0xd2 ? s->mem :
 		    !((s->op < 0xd0 ? s->imm[0] : 1) & (size == 8 ? 63 : 31)))
@@ -1019,6 +1075,33 @@ static void emit_insn(struct tr *t, unsigned k)
 
 	switch (form) {
 	case TR_NOP:
+		return;
+	case TR_BSWAP: {
+		unsigned r = (s->op & 7) | (s->rex & 1 ? 8 : 0);
+
+		load(e, RAX, sz, greg(s, r, sz));
+		if (sz == 8)
+			b1(e, 0x48);
+		b1(e, 0x0f);
+		b1(e, 0xc8);                    /* bswap eax / rax */
+		store_greg(e, s, r, sz, RAX);
+		return;
+	}
+	case TR_JMPI:
+		if (s->mem)
+			break;
+		load(e, RAX, 8, greg(s, s->rm, 8));
+		emit_tail(t, k);
+		return;
+	case TR_CALLI:
+		load(e, RAX, 8, greg(s, s->rm, 8));
+		skip = emit_if_noncanonical(e);
+		store(e, 8, mem(RSP, 0), RAX);
+		emit_ea(t, k);
+		emit_mem_op(t, k, S_SS, 8);
+		emit_tail(t, k);
+		land(e, skip);
+		emit_raise_gp0(t, k);
 		return;
 	case FOP_GENERIC:
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
@@ -1072,6 +1155,7 @@ static void emit_insn(struct tr *t, unsigned k)
 	if (s->mem) {
 		emit_ea(t, k);
 		emit_mem_op(t, k, s->ea_seg, e_size(t, k));
+		emit_tail(t, k);
 		return;
 	}
 	emit_op(t, k, greg(s, form == FOP_ALU_AI || form == FOP_TEST_AI ?
@@ -1098,6 +1182,7 @@ static struct flag_use flag_use(const struct tr *t, unsigned k)
 	case FOP_GENERIC: case FOP_JCC: case FOP_CMOV: case FOP_SETCC:
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
 	case FOP_JMP: case FOP_INCDEC_E: case FOP_INCDEC_R:
+	case TR_JMPI: case TR_CALLI:
 		u.reads = true;
 		break;
 	case FOP_ALU_EG: case FOP_ALU_GE: case FOP_ALU_AI:
@@ -1144,7 +1229,8 @@ static void flags_liveness(struct tr *t)
 
 static bool form_ends(unsigned form)
 {
-	return form == FOP_JMP || form == FOP_CALL || form == FOP_RET;
+	return form == FOP_JMP || form == FOP_CALL || form == FOP_RET ||
+	       form == TR_JMPI || form == TR_CALLI;
 }
 
 #define TR_MAX_BAIL 24

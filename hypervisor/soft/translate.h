@@ -52,9 +52,13 @@ extern __thread uint32_t tr_gen;
 
 /* exec.c: run the recorded instruction s at rip (instruction kn & 0xff
  * of kn >> 8 of its block, after base others since the translated code
- * was called) in the interpreter; 0 when the block may go on, else what
- * the translated code returns. */
+ * was called) in the interpreter; 0 when the translated code may go on
+ * with the next instruction, else what it returns. */
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 		    uint64_t rip, unsigned kn, unsigned base);
+
+/* exec.c: the chain entry of the translated block at c->rip for this
+ * CPU's state, making its page the code page (c->blk_code), or NULL. */
+void *tr_lookup(struct x86 *c);
 
 #endif
