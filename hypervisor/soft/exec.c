@@ -11,9 +11,11 @@
  * any register so that a fault leaves the CPU as it was.
  */
 #include <emmintrin.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hypervisor/soft/alu.h"
 #include "hypervisor/soft/exec.h"
@@ -1599,7 +1601,7 @@ static const uint64_t len_mask1[16] = {
 #define BLK_BYTES 128
 #define BLK_INSN_STRIDE \
 	((INSN_DYN + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1))
-#define BLK_SLOTS 1024
+#define BLK_SLOTS 16384
 struct blk {
 	uint64_t lin;           /* linear address of the first instruction */
 	uint8_t mode;           /* DC_* of the decoding; 0: slot empty */
@@ -1621,7 +1623,10 @@ struct blk {
 		__attribute__((aligned(_Alignof(struct insn))));
 } __attribute__((aligned(64)));
 
-static __thread struct blk blocks[BLK_SLOTS];
+/* Per host thread, allocated by its first x86_run: a kernel's hot code
+ * needs thousands of blocks, too many for static TLS, which every
+ * thread of the process would carry. */
+static __thread struct blk *blocks;
 /* The block being recorded (not yet valid), the linear address its next
  * instruction must have, its mode; the block being run. */
 static __thread struct blk *blk_new;
@@ -1632,6 +1637,21 @@ static __thread struct blk *blk_cur;
  * instructions it completed when one faults). */
 static __thread const struct blk *blk_counting;
 static __thread uint64_t blk_entry_rip;
+
+static pthread_key_t blocks_key;
+static pthread_once_t blocks_key_once = PTHREAD_ONCE_INIT;
+
+static void blocks_free(void *p)
+{
+	munmap(p, sizeof(struct blk) * BLK_SLOTS);
+	blocks = NULL;
+}
+
+static void blocks_key_make(void)
+{
+	if (pthread_key_create(&blocks_key, blocks_free) != 0)
+		abort();
+}
 
 static inline struct blk *blk_slot(uint64_t lin)
 {
@@ -2656,12 +2676,30 @@ static unsigned blk_completed(const struct x86 *c)
 /* Like x86_step max times, with one setjmp for the whole run (re-armed
  * only after a fault): the fast path of a busy vCPU.  Runs blocks from
  * the block cache where it has them and records new ones. */
+static void blocks_alloc(void)
+{
+	void *p = mmap(NULL, sizeof(struct blk) * BLK_SLOTS,
+		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "soft: no memory for the block cache\n");
+		abort();
+	}
+	blocks = p;
+	pthread_once(&blocks_key_once, blocks_key_make);
+	pthread_setspecific(blocks_key, p);
+}
+
 enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 {
 	struct insn i;
 	volatile unsigned n = 0;
 	enum x86_exit e = X86_EXIT_NONE;
 	int r;
+
+	if (__builtin_expect(!blocks, 0))
+		blocks_alloc();
 
 	while (n < max && e == X86_EXIT_NONE) {
 		if (c->halted) {
