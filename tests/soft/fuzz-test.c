@@ -6,7 +6,8 @@
  * that are valid at first and then overwritten by whatever the random
  * stores hit.  Random port reads, HLT answered with interrupts and NMIs,
  * triple faults answered with a reset, batches of random length through
- * x86_run and single steps through x86_step.
+ * x86_run and single steps through x86_step, every other case with
+ * translation to host code from a block's second entry.
  *
  * It fails when the interpreter crashes or trips a sanitizer (run it
  * under --enable-sanitizers), hangs (the runner's timeout), leaves rip
@@ -199,7 +200,7 @@ static void start(struct x86 *c, enum start how)
 }
 
 struct stats {
-	unsigned long long insns, shutdowns, halts, cases;
+	unsigned long long insns, shutdowns, halts, cases, translated;
 };
 
 /* One case: up to `budget` instructions from a random start. */
@@ -223,6 +224,8 @@ static bool run_case(enum start how, unsigned budget, struct stats *st,
 		}
 		n += done ? done : 1;
 		st->insns += done;
+		st->translated += c.tr_entries;
+		c.tr_entries = 0;
 		bool code64 = (c.efer & EFER_LMA) && (c.seg[S_CS].attr & SEG_L);
 
 		if (!code64 && c.rip > 0xffffffffull) {
@@ -313,6 +316,10 @@ int main(int argc, char **argv)
 			rng = (seed * 1000003 + (uint64_t)how * 7919 + k) | 1;
 			uint64_t case_seed = rng;
 
+			/* Odd cases translate 64-bit blocks to host code at
+			 * their second entry. */
+			x86_translate_after = k & 1 ? 1 : 16;
+
 			ok = run_case((enum start)how, 20000, &st, why,
 				      sizeof(why));
 			st.cases++;
@@ -330,8 +337,9 @@ int main(int argc, char **argv)
 		}
 		if (ok)
 			printf("PASS: %s (%llu cases, %llu instructions, %llu "
-			       "triple faults, %llu halts)\n", name, st.cases,
-			       st.insns, st.shutdowns, st.halts);
+			       "triple faults, %llu halts, %llu entries into "
+			       "translated code)\n", name, st.cases, st.insns,
+			       st.shutdowns, st.halts, st.translated);
 		else
 			test_fail(name, "%s", why);
 	}
