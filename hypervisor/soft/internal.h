@@ -85,6 +85,9 @@ _Noreturn void x86_retry(struct x86 *c);
 /* Supervisor accesses (descriptor tables, TSS, IDT): ignore CPL. */
 uint64_t x86_read_sys(struct x86 *c, uint64_t lin, unsigned size);
 void x86_write_sys(struct x86 *c, uint64_t lin, uint64_t val, unsigned size);
+/* Guest-physical RAM at pa in host memory, avail bytes of it (the bus's
+ * ram callback, through a per-thread cache of pages), or NULL. */
+uint8_t *x86_ram(struct x86 *c, uint64_t pa, uint64_t *avail, bool *ro);
 /* Physical access (MMIO when not RAM). */
 uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size);
 void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size);
@@ -111,7 +114,7 @@ struct tlb_entry {
 	uint64_t fast[2][2];
 };
 
-#define TLB_SIZE 256
+#define TLB_SIZE 1024
 struct x86_tlb {
 	const struct x86 *owner;
 	uint64_t gen, memmap_gen;

@@ -256,8 +256,7 @@ tlb_fill(struct x86 *c, struct tlb_entry *t, uint64_t lin, enum acc acc,
 	if (mg) {
 		uint64_t avail = 0;
 		bool ro = false;
-		uint8_t *p = c->bus->ram(c->bus->opaque, fresh.ppage, &avail,
-					 &ro);
+		uint8_t *p = x86_ram(c, fresh.ppage, &avail, &ro);
 
 		if (p && avail >= 0x1000) {
 			fresh.host = p;
@@ -311,11 +310,58 @@ uint64_t x86_translate(struct x86 *c, uint64_t lin, enum acc acc, bool user)
 
 /* ---- physical ---- */
 
+/*
+ * Guest-physical RAM pages in host memory, per thread: the page walks
+ * read a handful of table pages over and over, and asking the bus takes
+ * its memory map's lock every time.  Valid while the bus and its memory
+ * map generation are the ones the entries were made with; without a
+ * generation to watch nothing is kept (as in the TLB).
+ */
+#define PHYS_CACHE 64
+static __thread struct {
+	const struct x86_bus *bus;
+	uint64_t memmap_gen;
+	uint64_t page[PHYS_CACHE];      /* page | 1, or 0 */
+	uint8_t *host[PHYS_CACHE];
+	bool ro[PHYS_CACHE];
+} phys_cache;
+
+uint8_t *x86_ram(struct x86 *c, uint64_t pa, uint64_t *avail, bool *ro)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+	uint64_t page = pa & ~0xfffull;
+	unsigned k = (unsigned)(pa >> 12) % PHYS_CACHE;
+	uint64_t page_avail = 0;
+	uint8_t *p;
+
+	if (!mg)
+		return c->bus->ram(c->bus->opaque, pa, avail, ro);
+	if (phys_cache.bus != c->bus || phys_cache.memmap_gen != *mg) {
+		memset(&phys_cache, 0, sizeof(phys_cache));
+		phys_cache.bus = c->bus;
+		phys_cache.memmap_gen = *mg;
+	}
+	if (phys_cache.page[k] == (page | 1)) {
+		*avail = 0x1000 - (pa & 0xfff);
+		*ro = phys_cache.ro[k];
+		return phys_cache.host[k] + (pa & 0xfff);
+	}
+	p = c->bus->ram(c->bus->opaque, page, &page_avail, ro);
+	if (p && page_avail >= 0x1000) {
+		phys_cache.page[k] = page | 1;
+		phys_cache.host[k] = p;
+		phys_cache.ro[k] = *ro;
+		*avail = 0x1000 - (pa & 0xfff);
+		return p + (pa & 0xfff);
+	}
+	return c->bus->ram(c->bus->opaque, pa, avail, ro);
+}
+
 uint64_t x86_read_phys(struct x86 *c, uint64_t pa, unsigned size)
 {
 	uint64_t avail = 0, v = 0;
 	bool ro;
-	uint8_t *p = c->bus->ram(c->bus->opaque, pa, &avail, &ro);
+	uint8_t *p = x86_ram(c, pa, &avail, &ro);
 
 	if (p && avail >= size)
 		return host_load(p, size);
@@ -337,7 +383,7 @@ void x86_write_phys(struct x86 *c, uint64_t pa, uint64_t val, unsigned size)
 {
 	uint64_t avail = 0;
 	bool ro;
-	uint8_t *p = c->bus->ram(c->bus->opaque, pa, &avail, &ro);
+	uint8_t *p = x86_ram(c, pa, &avail, &ro);
 
 	if (p && avail >= size) {
 		if (!ro) {

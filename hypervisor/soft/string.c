@@ -81,7 +81,7 @@ static uint64_t string_io_fast(struct x86 *c, struct insn *i, bool in,
 	if (df && off < (n - 1) * size)
 		return 0;
 	pa = x86_translate(c, lin, in ? ACC_WRITE : ACC_READ, c->cpl == 3);
-	uint8_t *p = c->bus->ram(c->bus->opaque, pa & ~0xfffull, &avail, &ro);
+	uint8_t *p = x86_ram(c, pa & ~0xfffull, &avail, &ro);
 	if (!p || avail < 0x1000 || (in && ro))
 		return 0;
 	if (c->bus->pio_string(c->bus->opaque, (uint16_t)c->r[R_DX], size,
