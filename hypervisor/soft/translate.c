@@ -1346,8 +1346,9 @@ static void emit_block(struct tr *t)
 }
 
 /* Debugging aid: HVMD_SOFT_TRANSLATE_DUMP=DIR writes each block's host
- * code to DIR/LIN-ENTRY-CHAIN.bin (the offsets of its two entries), for
- * objdump -D -b binary -m i386:x86-64. */
+ * code to DIR/LIN-OFFSET-ENTRY-CHAIN.bin (its offset in the code buffer,
+ * as perf shows it, and of its two entries), for objdump -D -b binary
+ * -m i386:x86-64. */
 static void tr_dump(const struct tr_block *b, const uint8_t *start,
 		    const uint8_t *end, const uint8_t *entry,
 		    const uint8_t *chain)
@@ -1363,9 +1364,9 @@ static void tr_dump(const struct tr_block *b, const uint8_t *start,
 	}
 	if (!dir)
 		return;
-	snprintf(path, sizeof(path), "%s/%llx-%x-%x.bin", dir,
-		 (unsigned long long)b->lin, (unsigned)(entry - start),
-		 (unsigned)(chain - start));
+	snprintf(path, sizeof(path), "%s/%llx-%x-%x-%x.bin", dir,
+		 (unsigned long long)b->lin, (unsigned)(start - tr_wr),
+		 (unsigned)(entry - start), (unsigned)(chain - start));
 	f = fopen(path, "wb");
 	if (!f)
 		return;
