@@ -247,7 +247,7 @@ struct x86 {
 	 * translated instruction's slow path reads or writes memory
 	 * through. */
 	uint64_t tr_entries;
-	uint64_t tr_scratch;
+	uint64_t tr_scratch, tr_hflags;
 	/* While translated code runs (exec.c blk_run): the instructions it
 	 * may complete, those completed before a faulting one, an exit's
 	 * jump to patch. */

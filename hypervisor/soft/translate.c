@@ -325,6 +325,8 @@ enum { CC_O, CC_NO, CC_B, CC_AE, CC_Z, CC_NZ, CC_BE, CC_A,
 struct tr {
 	struct em e;
 	const struct tr_block *b;
+	bool pend;              /* flags pending in r11 (emit_flags) */
+	uint32_t pend_keep;
 	uint8_t *epilogue;      /* returns rax to the caller */
 	uint8_t *entry, *chain;
 	/* Per instruction: its linear address, and whether the arithmetic
@@ -359,12 +361,16 @@ static void store_greg(struct em *e, const struct insn *s, unsigned g,
  * instructions completed since the caller called (r15 before this
  * block's).  With lookup, first try the translated block at rip through
  * tr_lookup (returns, other pages). */
+static void flags_merge(struct tr *t);
+static void flags_sync(struct tr *t);
+
 static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 			 bool rip_set, unsigned flags, bool lookup)
 {
 	struct em *e = &t->e;
 	uint8_t *out;
 
+	flags_merge(t);
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
 	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
@@ -406,6 +412,7 @@ static void emit_chain_exit(struct tr *t, unsigned k, uint64_t rip,
 		emit_exit_to(t, k, rip, false, flags, true);
 		return;
 	}
+	flags_merge(t);
 	op_rm(e, 8, 0x83, 1, 0, reg(R15));      /* add r15, k + 1 */
 	b1(e, k + 1);
 	b1(e, 0xe9);
@@ -438,6 +445,7 @@ static void emit_raise_gp0(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 
+	flags_merge(t);
 	emit_fault_point(t, k);
 	op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));    /* mov rdi, rbx */
 	mov_ri(e, RSI, X86_GP);
@@ -445,43 +453,91 @@ static void emit_raise_gp0(struct tr *t, unsigned k)
 	call_abs(e, (const void *)x86_raise);
 }
 
-/* Arithmetic flags from the host's, right after the host instruction:
- * keep the bits in keep, clear those in clear (a superset). */
-static void emit_flags(struct tr *t, unsigned k, uint32_t keep,
-		       uint32_t clear)
+#define FL_ARITH 0x8d5u
+#define FL_LOGIC 0x8c5u         /* AF cleared, as alu_logic does */
+
+/*
+ * The arithmetic flags.  A host instruction that writes all six leaves
+ * them in r11 (pushfq; pop r11): "pending", with the bits to keep
+ * (AF is cleared after logical operations).  They reach c->flags only
+ * where something outside this code may look (calls into C, exits) or
+ * before an instruction that changes only some of them; conditions and
+ * carry-ins read r11 while they are pending.  t->pend is the state at
+ * the point being emitted.
+ */
+static void flags_merge(struct tr *t)
+{
+	struct em *e = &t->e;
+
+	if (!t->pend)
+		return;
+	op_rm(e, 4, 0x81, 1, 4, reg(R11));              /* and r11d, keep */
+	b4(e, t->pend_keep);
+	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~arith */
+	b4(e, ~0x8d5u);
+	op_rm(e, 8, 0x09, 1, R11, xm(XOFF(flags)));     /* or [fl], r11 */
+}
+
+static void flags_sync(struct tr *t)
+{
+	flags_merge(t);
+	t->pend = false;
+}
+
+/* bt on the guest's CF, for ADC, SBB, RCL and RCR. */
+static void emit_cf_in(struct tr *t)
+{
+	struct em *e = &t->e;
+
+	op_rm(e, 4, 0x0fba, 2, 4, t->pend ? reg(R11) : xm(XOFF(flags)));
+	b1(e, 0);
+}
+
+/* Right after the host instruction of instruction k: its flags, if a
+ * later one may read them.  Writers of all six go pending; partial ones
+ * (keep: the bits they write; the state must not be pending) merge into
+ * c->flags at once. */
+static void emit_flags(struct tr *t, unsigned k, uint32_t keep, bool all)
 {
 	struct em *e = &t->e;
 
 	if (!t->flags_live[k])
 		return;
 	b1(e, 0x9c);                                    /* pushfq */
+	if (all) {
+		b1(e, 0x41);
+		b1(e, 0x58 + (R11 & 7));                /* pop r11 */
+		t->pend = true;
+		t->pend_keep = keep;
+		return;
+	}
 	b1(e, 0x58 + RCX);                              /* pop rcx */
 	op_rm(e, 4, 0x81, 1, 4, reg(RCX));              /* and ecx, keep */
 	b4(e, keep);
-	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~clear */
-	b4(e, ~clear);
+	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~... */
+	b4(e, ~(keep == FL_LOGIC ? FL_ARITH : keep));
 	op_rm(e, 8, 0x09, 1, RCX, xm(XOFF(flags)));     /* or [fl], rcx */
 }
 
-#define FL_ARITH 0x8d5u
-#define FL_LOGIC 0x8c5u         /* AF cleared, as alu_logic does */
 
 /* Test the guest's condition cc (its even form) on c->flags: afterwards
  * the host's NZ means it holds.  Returns the host cc for cc itself. */
-static unsigned emit_cond(struct em *e, unsigned cc)
+static unsigned emit_cond(struct tr *t, unsigned cc)
 {
 	static const uint8_t bit[6] = { 0, 0x01, 0x40, 0x41, 0x80, 0x04 };
+	struct em *e = &t->e;
+	struct mref fl = t->pend ? reg(R11) : xm(XOFF(flags));
 	unsigned base = (cc >> 1) & 7;
 
 	if (base == 0) {
-		op_rm(e, 4, 0xf7, 1, 0, xm(XOFF(flags)));   /* test OF */
+		op_rm(e, 4, 0xf7, 1, 0, fl);                /* test OF */
 		b4(e, 0x800);
 	} else if (base < 6) {
-		op_rm(e, 1, 0xf6, 1, 0, xm(XOFF(flags)));
+		op_rm(e, 1, 0xf6, 1, 0, fl);
 		b1(e, bit[base]);
 	} else {
 		/* SF != OF (and for LE, or ZF) */
-		load(e, RAX, 4, xm(XOFF(flags)));
+		load(e, RAX, 4, fl);
 		op_rm(e, 4, 0x8b, 1, RCX, reg(RAX));        /* mov ecx, eax */
 		op_rm(e, 4, 0xc1, 1, 5, reg(RCX));          /* shr ecx, 4 */
 		b1(e, 4);
@@ -537,14 +593,13 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	case FOP_ALU_EG:
 		if (aop == 2 || aop == 3) {
 			load(e, RAX, sz, loc);
-			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
-			b1(e, 0);       /* bt [fl], 0: the guest's CF */
+			emit_cf_in(t);
 			op_sz(e, sz, aop * 8 + 3, RAX, greg(s, s->reg, sz));
 		} else {
 			load(e, RAX, sz, loc);
 			op_sz(e, sz, aop * 8 + 3, RAX, greg(s, s->reg, sz));
 		}
-		emit_flags(t, k, keep, FL_ARITH);
+		emit_flags(t, k, keep, true);
 		if (aop != 7) {
 			if (memop)
 				store(e, sz, loc, RAX);
@@ -555,11 +610,10 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	case FOP_ALU_GE:
 		load(e, RAX, sz, greg(s, s->reg, sz));
 		if (aop == 2 || aop == 3) {
-			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
-			b1(e, 0);
+			emit_cf_in(t);
 		}
 		op_sz(e, sz, aop * 8 + 3, RAX, loc);
-		emit_flags(t, k, keep, FL_ARITH);
+		emit_flags(t, k, keep, true);
 		if (aop != 7)
 			store_greg(e, s, s->reg, sz, RAX);
 		break;
@@ -572,12 +626,11 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		keep = (op == 1 || op == 4 || op == 6) ? FL_LOGIC : FL_ARITH;
 		load(e, RAX, sz, loc);
 		if (op == 2 || op == 3) {
-			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
-			b1(e, 0);
+			emit_cf_in(t);
 		}
 		op_sz(e, sz, 0x81, (int)op, reg(RAX));
 		imm(e, sz, v);
-		emit_flags(t, k, keep, FL_ARITH);
+		emit_flags(t, k, keep, true);
 		if (op != 7) {
 			if (memop)
 				store(e, sz, loc, RAX);
@@ -589,7 +642,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	case FOP_TEST_EG:
 		load(e, RAX, sz, loc);
 		op_sz(e, sz, 0x85, RAX, greg(s, s->reg, sz));   /* test */
-		emit_flags(t, k, FL_LOGIC, FL_ARITH);
+		emit_flags(t, k, FL_LOGIC, true);
 		break;
 	case FOP_TEST_AI:
 	case FOP_GRP3: {
@@ -599,12 +652,12 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		if (op <= 1) {
 			op_sz(e, sz, 0xf7, 0, reg(RAX));
 			imm(e, sz, imm_of(s, sz, false));
-			emit_flags(t, k, FL_LOGIC, FL_ARITH);
+			emit_flags(t, k, FL_LOGIC, true);
 			break;
 		}
 		op_sz(e, sz, 0xf7, (int)op, reg(RAX));          /* not/neg */
 		if (op == 3)
-			emit_flags(t, k, FL_ARITH, FL_ARITH);
+			emit_flags(t, k, FL_ARITH, true);
 		if (memop)
 			store(e, sz, loc, RAX);
 		else
@@ -615,8 +668,14 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		unsigned op = s->reg & 7, mask = sz == 8 ? 63 : 31;
 		uint8_t *zero = NULL, *done;
 
+		bool all = op >= 4 && s->op < 0xd2;
+
 		if (op == 6)
 			op = 4;
+		/* Rotates, and shifts whose count may be zero, write only
+		 * some flags or none. */
+		if (!all)
+			flags_sync(t);
 		load(e, RAX, sz, loc);
 		if (s->op >= 0xd2) {
 			load(e, RCX, 1, xm(XOFF(r) + 8 * R_CX));
@@ -625,8 +684,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			zero = jcc_fwd(e, CC_Z);
 		}
 		if (op == 2 || op == 3) {
-			op_rm(e, 4, 0x0fba, 2, 4, xm(XOFF(flags)));
-			b1(e, 0);
+			emit_cf_in(t);
 		}
 		if (s->op >= 0xd2) {
 			op_sz(e, sz, 0xd3, (int)op, reg(RAX));
@@ -634,8 +692,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			op_sz(e, sz, 0xc1, (int)op, reg(RAX));
 			b1(e, s->op < 0xd0 ? (uint8_t)s->imm[0] : 1);
 		}
-		emit_flags(t, k, op < 4 ? 0x801 : FL_LOGIC,
-			   op < 4 ? 0x801 : FL_ARITH);
+		emit_flags(t, k, op < 4 ? 0x801 : FL_LOGIC, all);
 		if (memop)
 			store(e, sz, loc, RAX);
 		else
@@ -671,7 +728,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		unsigned hcc;
 
 		load(e, RSI, sz, loc);
-		hcc = emit_cond(e, s->op & 15);
+		hcc = emit_cond(t, s->op & 15);
 		skip = jcc_fwd(e, hcc ^ 1);
 		store_greg(e, s, s->reg, sz, RSI);
 		if (sz == 4) {
@@ -686,7 +743,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		break;
 	}
 	case FOP_SETCC: {
-		unsigned hcc = emit_cond(e, s->op & 15);
+		unsigned hcc = emit_cond(t, s->op & 15);
 
 		op_rm(e, 4, 0x0f90 | hcc, 2, 0, reg(RAX));      /* setcc al */
 		store(e, 1, loc, RAX);
@@ -695,7 +752,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	case FOP_IMUL:
 		load(e, RAX, sz, greg(s, s->reg, sz));
 		op_rm(e, sz, 0x0faf, 2, RAX, loc);
-		emit_flags(t, k, FL_ARITH, FL_ARITH);
+		emit_flags(t, k, FL_ARITH, true);
 		store_greg(e, s, s->reg, sz, RAX);
 		break;
 	case FOP_IMUL_I:
@@ -706,13 +763,14 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			op_rm(e, sz, 0x69, 1, RAX, loc);
 			imm(e, sz, s->imm[0]);
 		}
-		emit_flags(t, k, FL_ARITH, FL_ARITH);
+		emit_flags(t, k, FL_ARITH, true);
 		store_greg(e, s, s->reg, sz, RAX);
 		break;
 	case FOP_INCDEC_E:
+		flags_sync(t);                  /* CF stays as it was */
 		load(e, RAX, sz, loc);
 		op_sz(e, sz, 0xff, s->reg & 1, reg(RAX));
-		emit_flags(t, k, FL_ARITH & ~1u, FL_ARITH & ~1u);
+		emit_flags(t, k, FL_ARITH & ~1u, false);
 		if (memop)
 			store(e, sz, loc, RAX);
 		else
@@ -836,7 +894,12 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	op_rm(e, 4, 0x81, 1, 4, reg(RSI));              /* and esi, 0xfff */
 	b4(e, 0xfff);
 	op_rm(e, 8, 0x03, 1, RDX, reg(RSI));            /* add rdx, rsi */
+	bool pend0 = t->pend, pend1;
+	uint32_t keep0 = t->pend_keep, keep1;
+
 	emit_op(t, k, mem(RDX, 0));
+	pend1 = t->pend;
+	keep1 = t->pend_keep;
 	if (wr) {
 		/* (p + size - code page) < 0x1000 + size: a store into the
 		 * running block's page. */
@@ -849,6 +912,9 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	to_end = jmp_fwd(e);
 
 	land(e, slow);
+	t->pend = pend0;
+	t->pend_keep = keep0;
+	flags_sync(t);
 	emit_fault_point(t, k);
 	if (rd) {
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
@@ -860,13 +926,25 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	}
 	emit_op(t, k, xm(XOFF(tr_scratch)));
 	if (wr) {
+		/* The new flags reach c->flags only once the write went
+		 * through: a write that faults leaves them as they were. */
+		if (t->pend)
+			store(e, 8, xm(XOFF(tr_hflags)), R11);
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		mov_ri(e, RSI, (unsigned)seg);
 		op_rm(e, 8, 0x8b, 1, RDX, reg(RBP));
 		load(e, RCX, size, xm(XOFF(tr_scratch)));
 		mov_ri(e, R8, size);
 		call_abs(e, (const void *)x86_write_slow);
+		if (t->pend)
+			load(e, R11, 8, xm(XOFF(tr_hflags)));
 	}
+	/* Both paths on with the same state: the fast path's pending flags
+	 * came from before this instruction, which the slow path stored. */
+	if (pend1 && !t->pend)
+		load(e, R11, 8, xm(XOFF(flags)));
+	t->pend = pend1;
+	t->pend_keep = keep1;
 	/* An MMIO access sets blk_stop: the device model may have written
 	 * anything, including this block's code. */
 	op_rm(e, 1, 0x80, 1, 7, xm(XOFF(blk_stop)));    /* cmp byte, 0 */
@@ -1104,6 +1182,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		emit_raise_gp0(t, k);
 		return;
 	case FOP_GENERIC:
+		flags_sync(t);
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		op_rm(e, 8, 0x8b, 1, RSI, reg(R12));
 		mov_ri(e, RDX, (uint64_t)(uintptr_t)t->generic[k]);
@@ -1116,7 +1195,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case FOP_JCC:
 		v = t->lin[k + 1] + sext(s->imm[0], s->twobyte ? 4 : 1);
-		skip = jcc_fwd(e, emit_cond(e, s->op & 15) ^ 1);
+		skip = jcc_fwd(e, emit_cond(t, s->op & 15) ^ 1);
 		if (x86_canonical(v))
 			emit_chain_exit(t, k, v, TR_DONE);
 		else
