@@ -249,11 +249,9 @@ struct x86 {
 	uint64_t tr_entries;
 	uint64_t tr_scratch, tr_hflags;
 	/* While translated code runs (exec.c blk_run): the instructions it
-	 * may complete, those completed before a faulting one, an exit's
-	 * jump to patch. */
+	 * may complete, those completed before a faulting one. */
 	uint32_t tr_limit, tr_count;
 	bool tr_active;
-	void *tr_site;
 };
 
 enum x86_exit {

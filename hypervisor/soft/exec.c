@@ -1627,6 +1627,15 @@ struct blk {
  * needs thousands of blocks, too many for static TLS, which every
  * thread of the process would carry. */
 static __thread struct blk *blocks;
+/* What tr_lookup needs of each slot's translation, kept apart from the
+ * (large) blocks so that a lookup touches one small entry. */
+struct tr_index {
+	uint64_t lin;           /* 0: none */
+	void *chain;
+	uint32_t gen;
+	bool user, a20;
+};
+static __thread struct tr_index *tr_index;
 /* The block being recorded (not yet valid), the linear address its next
  * instruction must have, its mode; the block being run. */
 static __thread struct blk *blk_new;
@@ -1641,10 +1650,14 @@ static __thread uint64_t blk_entry_rip;
 static pthread_key_t blocks_key;
 static pthread_once_t blocks_key_once = PTHREAD_ONCE_INIT;
 
+#define BLOCKS_BYTES (sizeof(struct blk) * BLK_SLOTS + \
+		      sizeof(struct tr_index) * BLK_SLOTS)
+
 static void blocks_free(void *p)
 {
-	munmap(p, sizeof(struct blk) * BLK_SLOTS);
+	munmap(p, BLOCKS_BYTES);
 	blocks = NULL;
+	tr_index = NULL;
 }
 
 static void blocks_key_make(void)
@@ -1656,6 +1669,11 @@ static void blocks_key_make(void)
 static inline struct blk *blk_slot(uint64_t lin)
 {
 	return &blocks[(lin ^ (lin >> 10)) & (BLK_SLOTS - 1)];
+}
+
+static inline struct tr_index *blk_index(const struct blk *b)
+{
+	return &tr_index[b - blocks];
 }
 
 /* Close the block being recorded: valid from now on if it has any
@@ -1675,8 +1693,10 @@ static void blk_finish(void)
  * decode_mismatch): forget the block it came from. */
 static void blk_drop_current(void)
 {
-	if (blk_cur)
+	if (blk_cur) {
 		blk_cur->mode = 0;
+		blk_index(blk_cur)->lin = 0;
+	}
 	blk_cur = NULL;
 }
 
@@ -2198,19 +2218,22 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c)
 	b->tr_user = user;
 	b->tr_a20 = c->a20;
 	b->hits = 0;
+	*blk_index(b) = (struct tr_index){ .lin = b->tr ? b->lin : 0,
+		.chain = b->tr_chain, .gen = tr_gen, .user = user,
+		.a20 = c->a20 };
 	return b->tr;
 }
 
 void *tr_lookup(struct x86 *c)
 {
 	uint64_t lin = c->rip;
-	const struct blk *b = blk_slot(lin);
+	const struct tr_index *x = blk_index(blk_slot(lin));
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
-	/* Translated code is 64-bit: rip is the linear address. */
-	if (b->lin != lin || b->mode != (DC_VALID | DC_64) || !b->tr ||
-	    b->tr_gen != tr_gen || b->tr_user != (c->cpl == 3) ||
-	    b->tr_a20 != c->a20)
+	/* Translated code is 64-bit: rip is the linear address, and the
+	 * translation's chain entry checks the bytes. */
+	if (x->lin != lin || x->gen != tr_gen || x->user != (c->cpl == 3) ||
+	    x->a20 != c->a20 || !x86_code64(c))
 		return NULL;
 	if ((lin & ~0xfffull) != c->fetch_page) {
 		const uint8_t *h = x86_code_peek(c, lin);
@@ -2224,7 +2247,33 @@ void *tr_lookup(struct x86 *c)
 		c->fetch_memgen = mg ? *mg : 0;
 	}
 	c->blk_code = (uintptr_t)c->fetch_host;
-	return b->tr_chain;
+	return x->chain;
+}
+
+void *tr_chain_miss(struct x86 *c, void *site, unsigned base)
+{
+	void *p = tr_lookup(c);
+	struct insn i;
+
+	c->tr_count = 0;
+	if (p) {
+		tr_patch(site, p);
+		return p;
+	}
+	/* What x86_run does for an instruction no block holds, while the
+	 * state allows going on in translated code after it. */
+	if ((c->rip & 0xfff) <= 0x1000 - 16 || c->shadow || c->end_batch ||
+	    c->blk_stop || c->halted)
+		return NULL;
+	c->tr_count = base;
+	step_begin(c, &i);
+	exec_one(c, &i);
+	c->ckpt.valid = false;
+	c->tr_count = 1;
+	if (i.done || c->end_batch || c->halted || c->blk_stop ||
+	    x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen)
+		return NULL;
+	return tr_lookup(c);
 }
 
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
@@ -2275,8 +2324,6 @@ static enum x86_exit blk_run(struct x86 *c, struct insn *i,
 	unsigned k, lim;
 	bool l64 = b->mode & DC_64, generic;
 	struct blk_mem mem;
-	void *chain_site = NULL;
-	uint32_t chain_gen = 0;
 
 	c->blk_code = (uintptr_t)c->fetch_host;
 	c->blk_stop = false;
@@ -2300,10 +2347,6 @@ enter:
 		if (fn) {
 			uint64_t rc;
 
-			/* The block that jumped here ran in translated code
-			 * of the same generation and privilege level. */
-			if (chain_site && chain_gen == tr_gen)
-				tr_patch(chain_site, b->tr_chain);
 			c->tr_entries++;
 			c->tr_limit = max - *n;
 			c->tr_active = true;
@@ -2313,12 +2356,9 @@ enter:
 			generic = rc & TR_GENERIC;
 			i->done = rc & TR_DONE;
 			i->len = (uint8_t)(c->rip - c->insn_rip);
-			chain_site = rc & TR_CHAIN ? c->tr_site : NULL;
-			chain_gen = tr_gen;
 			goto ran;
 		}
 	}
-	chain_site = NULL;
 	for (const struct insn *s = (const struct insn *)b->d[0];;
 	     s = (const struct insn *)((const unsigned char *)s +
 					sizeof(b->d[0]))) {
@@ -2678,15 +2718,15 @@ static unsigned blk_completed(const struct x86 *c)
  * the block cache where it has them and records new ones. */
 static void blocks_alloc(void)
 {
-	void *p = mmap(NULL, sizeof(struct blk) * BLK_SLOTS,
-		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	void *p = mmap(NULL, BLOCKS_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED) {
 		fprintf(stderr, "soft: no memory for the block cache\n");
 		abort();
 	}
 	blocks = p;
+	tr_index = (struct tr_index *)(blocks + BLK_SLOTS);
 	pthread_once(&blocks_key_once, blocks_key_make);
 	pthread_setspecific(blocks_key, p);
 }
@@ -2739,6 +2779,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 					{
 						b->mode = 0;
 						b->tr = NULL;
+						blk_index(b)->lin = 0;
 						b->hits = 0;
 						b->lin = lin;
 						b->n = 0;

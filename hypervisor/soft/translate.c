@@ -364,21 +364,42 @@ static void store_greg(struct em *e, const struct insn *s, unsigned g,
 static void flags_merge(struct tr *t);
 static void flags_sync(struct tr *t);
 
+/* How an exit goes on: back to the caller, through tr_lookup, or
+ * through a jump patched by tr_chain_miss. */
+enum exit_how { EXIT_PLAIN, EXIT_LOOKUP, EXIT_CHAIN };
+
 static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
-			 bool rip_set, unsigned flags, bool lookup)
+			 bool rip_set, unsigned flags, enum exit_how how)
 {
 	struct em *e = &t->e;
-	uint8_t *out;
+	uint8_t *out, *site = NULL;
 
 	flags_merge(t);
+	op_rm(e, 8, 0x83, 1, 0, reg(R15));              /* add r15, k + 1 */
+	b1(e, k + 1);
+	if (how == EXIT_CHAIN) {
+		b1(e, 0xe9);
+		b4(e, 0);                       /* jmp: patched later */
+		site = e->p;
+	}
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
 	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
-	op_rm(e, 8, 0x83, 1, 0, reg(R15));              /* add r15, k + 1 */
-	b1(e, k + 1);
-	if (lookup) {
+	if (how == EXIT_LOOKUP) {
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		call_abs(e, (const void *)tr_lookup);
+	} else if (how == EXIT_CHAIN) {
+		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
+		mov_ri(e, RSI, (uint64_t)(uintptr_t)(tr_rx + (site - tr_wr)));
+		op_rm(e, 4, 0x8b, 1, RDX, reg(R15));
+		call_abs(e, (const void *)tr_chain_miss);
+		/* It may have run one instruction in the interpreter. */
+		op_rm(e, 4, 0x03, 1, R15, xm(XOFF(tr_count)));
+		load(e, RCX, 4, xm(XOFF(tr_count)));
+		op_rm(e, 4, 0xc1, 1, 4, reg(RCX));      /* shl ecx, 17 */
+		b1(e, 17);
+	}
+	if (how != EXIT_PLAIN) {
 		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));
 		out = jcc_fwd(e, CC_Z);
 		load(e, R14, 8, xm(XOFF(blk_code)));
@@ -389,43 +410,27 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
 	op_rm(e, 4, 0x81, 1, 1, reg(RAX));                      /* or */
 	b4(e, flags);
+	if (how == EXIT_CHAIN)
+		op_rm(e, 4, 0x09, 1, RCX, reg(RAX));    /* or eax, ecx */
 	jmp_to(e, t->epilogue);
 }
 
 static void emit_exit(struct tr *t, unsigned k, uint64_t rip, bool rip_set,
 		      unsigned flags)
 {
-	emit_exit_to(t, k, rip, rip_set, flags, false);
+	emit_exit_to(t, k, rip, rip_set, flags, EXIT_PLAIN);
 }
 
 /* Leave the block after instruction k for the constant rip, which other
- * translated code may follow: in the same page and mode, the jump is
- * patched (tr_patch) to the next block's checked entry once that block
- * is translated; until then it returns to the caller with TR_CHAIN and
- * the jump's address in c->tr_site. */
+ * translated code may follow.  In the same page (and so the same mode),
+ * through a jump that tr_chain_miss patches to the next block's checked
+ * entry once that block is translated; elsewhere through tr_lookup. */
 static void emit_chain_exit(struct tr *t, unsigned k, uint64_t rip,
 			    unsigned flags)
 {
-	struct em *e = &t->e;
-
-	if ((rip & ~0xfffull) != (t->b->lin & ~0xfffull)) {
-		emit_exit_to(t, k, rip, false, flags, true);
-		return;
-	}
-	flags_merge(t);
-	op_rm(e, 8, 0x83, 1, 0, reg(R15));      /* add r15, k + 1 */
-	b1(e, k + 1);
-	b1(e, 0xe9);
-	b4(e, 0);                               /* jmp: patched later */
-	uint8_t *site = e->p;
-	mov_mi64(e, xm(XOFF(rip)), rip);
-	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
-	mov_ri(e, RAX, (uint64_t)(uintptr_t)(tr_rx + (site - tr_wr)));
-	store(e, 8, xm(XOFF(tr_site)), RAX);
-	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
-	op_rm(e, 4, 0x81, 1, 1, reg(RAX));
-	b4(e, flags | TR_CHAIN);
-	jmp_to(e, t->epilogue);
+	emit_exit_to(t, k, rip, false, flags,
+		     (rip & ~0xfffull) == (t->b->lin & ~0xfffull) ?
+		     EXIT_CHAIN : EXIT_LOOKUP);
 }
 
 /* Before anything in instruction k that may fault: what the fault path
@@ -1046,7 +1051,7 @@ static bool emit_tail(struct tr *t, unsigned k)
 			b1(e, 8);
 		}
 		store(e, 8, xm(XOFF(rip)), RAX);
-		emit_exit_to(t, k, 0, true, TR_DONE, true);
+		emit_exit_to(t, k, 0, true, TR_DONE, EXIT_LOOKUP);
 		land(e, bad);
 		emit_raise_gp0(t, k);
 		return true;
@@ -1056,7 +1061,7 @@ static bool emit_tail(struct tr *t, unsigned k)
 		b1(e, 8);
 		load(e, RAX, 8, mem(RSP, 0));
 		store(e, 8, xm(XOFF(rip)), RAX);
-		emit_exit_to(t, k, 0, true, TR_DONE, true);
+		emit_exit_to(t, k, 0, true, TR_DONE, EXIT_LOOKUP);
 		return true;
 	}
 	return false;

@@ -10,13 +10,11 @@
 /*
  * A translated block, called with the CPU and the caller's scratch
  * instruction (for the instructions it hands to the interpreter).  It
- * may go on into other translated blocks of the same code page (jumps
- * patched by tr_patch), up to c->tr_limit instructions in all.  It
- * returns the number of instructions it completed (TR_COUNT bits), with
- * TR_DONE when the last one set rip itself (a taken branch), TR_GENERIC
- * when the last one ran in the interpreter, and TR_CHAIN when it left
- * through a jump to the block at rip not patched yet (c->tr_site: give
- * it to tr_patch with that block's chain entry).  c->rip is the next
+ * may go on into other translated blocks (jumps patched by tr_patch,
+ * tr_lookup), up to c->tr_limit instructions in all.  It returns the
+ * number of instructions it completed (TR_COUNT bits), with TR_DONE
+ * when the last one set rip itself (a taken branch) and TR_GENERIC when
+ * the last one ran in the interpreter.  c->rip is the next
  * instruction's, c->insn_rip the last one's.  Faults unwind with longjmp
  * as in the interpreter, with c->insn_rip, c->saved_sp and c->tr_count
  * (instructions completed before it) those of the faulting
@@ -26,7 +24,6 @@ typedef uint64_t (*tr_fn)(struct x86 *c, struct insn *i);
 #define TR_COUNT   0xffffu
 #define TR_DONE    0x10000u
 #define TR_GENERIC 0x20000u
-#define TR_CHAIN   0x40000u
 
 /* What the translator needs of a block: its instructions as recorded
  * and their short-path forms (FOP_*), all 64-bit code, and the
@@ -60,5 +57,13 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 /* exec.c: the chain entry of the translated block at c->rip for this
  * CPU's state, making its page the code page (c->blk_code), or NULL. */
 void *tr_lookup(struct x86 *c);
+/* exec.c: an unpatched jump at site (its end) from translated code to
+ * c->rip in the same page: patch it to the block there if that is
+ * translated, else, when the target lies in the page's last 16 bytes
+ * (where an instruction may cross into the next page and so belong to
+ * no block), run that one instruction in the interpreter (base:
+ * instructions completed before it) and look up the block after it.
+ * c->tr_count: how many it ran (0 or 1). */
+void *tr_chain_miss(struct x86 *c, void *site, unsigned base);
 
 #endif
