@@ -547,6 +547,8 @@ uint64_t port_in(struct x86 *c, uint16_t port, unsigned size)
 	uint64_t v = 0;
 
 	io_check(c, port, size);
+	/* The device model may write memory, code too: blocks end here. */
+	c->blk_stop = true;
 	if (c->bus->pio(c->bus->opaque, port, size, false, &v)) {
 		c->io_abort = true;
 		longjmp(c->fault, -1);
@@ -557,6 +559,7 @@ uint64_t port_in(struct x86 *c, uint16_t port, unsigned size)
 void port_out(struct x86 *c, uint16_t port, unsigned size, uint64_t v)
 {
 	io_check(c, port, size);
+	c->blk_stop = true;
 	if (c->bus->pio(c->bus->opaque, port, size, true, &v)) {
 		c->io_abort = true;
 		longjmp(c->fault, -1);
@@ -2184,6 +2187,10 @@ blk_write(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
 	}
 }
 
+/* Calls into translated code on this thread: each run's epoch (the
+ * code buffer, and so the blocks' epoch words, are per thread too). */
+static __thread uint64_t tr_runs;
+
 /* Translated blocks (translate.c): blocks of 64-bit code entered
  * x86_translate_after times run as host code from then on. */
 int x86_translate_after = -1;
@@ -2348,6 +2355,7 @@ enter:
 			uint64_t rc;
 
 			c->tr_entries++;
+			c->tr_epoch = ++tr_runs;
 			c->tr_limit = max - *n;
 			c->tr_active = true;
 			rc = fn(c, i);

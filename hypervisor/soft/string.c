@@ -84,6 +84,7 @@ static uint64_t string_io_fast(struct x86 *c, struct insn *i, bool in,
 	uint8_t *p = x86_ram(c, pa & ~0xfffull, &avail, &ro);
 	if (!p || avail < 0x1000 || (in && ro))
 		return 0;
+	c->blk_stop = true;     /* as port_in/port_out */
 	if (c->bus->pio_string(c->bus->opaque, (uint16_t)c->r[R_DX], size,
 			       !in, pa, (uint32_t)n, df)) {
 		c->io_abort = true;

@@ -1322,7 +1322,7 @@ static bool form_ends(unsigned form)
 static void emit_block(struct tr *t)
 {
 	struct em *e = &t->e;
-	uint8_t *body, *bail[TR_MAX_BAIL];
+	uint8_t *body, *bail[TR_MAX_BAIL], *checked, *epoch;
 	unsigned nbail = 0;
 	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
 					0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
@@ -1349,6 +1349,12 @@ static void emit_block(struct tr *t)
 		for (size_t j = 0; j < INSN_DYN; j++)
 			b1(e, ((const uint8_t *)b->insn[k])[j]);
 	}
+	/* The run (c->tr_epoch) that last checked this block's bytes;
+	 * written through the writable view. */
+	while ((uintptr_t)e->p & 7)
+		b1(e, 0xcc);
+	epoch = e->p;
+	b8(e, 0);
 	/* The epilogue first, so exits jump back to a known place. */
 	t->epilogue = e->p;
 	op_rm(e, 8, 0x83, 1, 0, reg(RSP));              /* add rsp, 8 */
@@ -1377,6 +1383,11 @@ static void emit_block(struct tr *t)
 	op_rm(e, 4, 0x8d, 1, RAX, mem(R15, (int32_t)b->n));
 	op_rm(e, 4, 0x3b, 1, RAX, xm(XOFF(tr_limit)));
 	bail[nbail++] = jcc_fwd(e, CC_A);
+	/* Checked already in this run? */
+	mov_ri(e, RAX, (uint64_t)(uintptr_t)epoch);
+	load(e, RCX, 8, xm(XOFF(tr_epoch)));
+	op_rm(e, 8, 0x39, 1, RCX, mem(RAX, 0));         /* cmp [rax], rcx */
+	checked = jcc_fwd(e, CC_Z);
 	for (unsigned off = 0; off < b->nbytes;) {
 		unsigned left = b->nbytes - off;
 		struct mref m;
@@ -1408,6 +1419,10 @@ static void emit_block(struct tr *t)
 		else
 			e->full = true;
 	}
+	mov_ri(e, RAX, (uint64_t)(uintptr_t)epoch);
+	load(e, RCX, 8, xm(XOFF(tr_epoch)));
+	store(e, 8, mem(RAX, 0), RCX);
+	land(e, checked);
 	land(e, body);
 	flags_liveness(t);
 	for (unsigned k = 0; k < b->n; k++) {
