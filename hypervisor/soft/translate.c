@@ -36,7 +36,10 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
  * from one memfd: written through wr, run through rx. */
 #define TR_BUF_SIZE (16u << 20)
 static __thread uint8_t *tr_wr, *tr_rx;
-static __thread size_t tr_used;
+static __thread size_t tr_used, tr_cold_used;
+/* Code that rarely runs (slow paths, unpatched exits) goes to the last
+ * quarter, so the rest holds the hot paths back to back. */
+#define TR_HOT_SIZE (TR_BUF_SIZE / 4 * 3)
 __thread uint32_t tr_gen = 1;
 static pthread_key_t tr_key;
 static pthread_once_t tr_key_once = PTHREAD_ONCE_INIT;
@@ -46,7 +49,8 @@ static void tr_buf_free(void *unused)
 	(void)unused;
 	if (tr_wr) {
 		munmap(tr_wr, TR_BUF_SIZE);
-		munmap(tr_rx, TR_BUF_SIZE);
+		if (tr_rx != tr_wr)
+			munmap(tr_rx, TR_BUF_SIZE);
 		tr_wr = tr_rx = NULL;
 	}
 }
@@ -64,6 +68,19 @@ static bool tr_buf_init(void)
 
 	if (tr_wr)
 		return true;
+	/* Measuring aid: one mapping, writable and executable, so that
+	 * valgrind --smc-check=all sees the jumps tr_patch rewrites (it
+	 * cannot tell that two mappings share pages). */
+	if (getenv("HVMD_SOFT_TRANSLATE_RWX")) {
+		tr_wr = mmap(NULL, TR_BUF_SIZE, PROT_READ | PROT_WRITE |
+			     PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (tr_wr == MAP_FAILED) {
+			tr_wr = NULL;
+			goto fail;
+		}
+		tr_rx = tr_wr;
+		goto mapped;
+	}
 	fd = memfd_create("hvmd-soft-code", MFD_CLOEXEC);
 	if (fd < 0)
 		goto fail;
@@ -84,9 +101,11 @@ static bool tr_buf_init(void)
 		tr_wr = tr_rx = NULL;
 		goto fail;
 	}
+mapped:
 	pthread_once(&tr_key_once, tr_key_make);
 	pthread_setspecific(tr_key, tr_wr);
 	tr_used = 0;
+	tr_cold_used = TR_HOT_SIZE;
 	return true;
 fail:
 	if (!warned) {
@@ -323,7 +342,9 @@ enum { CC_O, CC_NO, CC_B, CC_AE, CC_Z, CC_NZ, CC_BE, CC_A,
 /* ---- per block ---- */
 
 struct tr {
-	struct em e;
+	struct em e;            /* where code goes now */
+	struct em cold;         /* the other section (cold while hot) */
+	bool in_cold;
 	const struct tr_block *b;
 	bool pend;              /* flags pending in r11 (emit_flags) */
 	uint32_t pend_keep;
@@ -338,6 +359,16 @@ struct tr {
 	uint8_t form[TR_MAX_INSNS], size[TR_MAX_INSNS];
 	const struct insn *generic[TR_MAX_INSNS];       /* copies, run view */
 };
+
+/* Emit into the cold section from now on (or back into the hot one). */
+static void swap_section(struct tr *t)
+{
+	struct em tmp = t->e;
+
+	t->e = t->cold;
+	t->cold = tmp;
+	t->in_cold = !t->in_cold;
+}
 
 /* The guest register r as an operand of size bytes (AH-BH where the
  * instruction says so). */
@@ -377,10 +408,14 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	flags_merge(t);
 	op_rm(e, 8, 0x83, 1, 0, reg(R15));              /* add r15, k + 1 */
 	b1(e, k + 1);
+	bool to_cold = how == EXIT_CHAIN && !t->in_cold;
+
 	if (how == EXIT_CHAIN) {
-		b1(e, 0xe9);
-		b4(e, 0);                       /* jmp: patched later */
-		site = e->p;
+		/* A jump, patched later; until then to the rest, cold. */
+		site = jmp_fwd(e);
+		if (to_cold)
+			swap_section(t);
+		land(e, site);
 	}
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
@@ -413,6 +448,8 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	if (how == EXIT_CHAIN)
 		op_rm(e, 4, 0x09, 1, RCX, reg(RAX));    /* or eax, ecx */
 	jmp_to(e, t->epilogue);
+	if (to_cold)
+		swap_section(t);
 }
 
 static void emit_exit(struct tr *t, unsigned k, uint64_t rip, bool rip_set,
@@ -871,7 +908,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	int32_t fast_off = (int32_t)(offsetof(struct tlb_entry, fast) +
 				     sizeof(uint64_t) *
 				     ((wr ? 2 : 0) + (t->b->user ? 1 : 0)));
-	uint8_t *slow, *to_end, *stop_check = NULL, *to_stop, *code_hit = NULL;
+	uint8_t *slow, *end, *to_stop, *code_hit = NULL;
 
 	/* lin (rsi) = offset (rbp) + the FS/GS base. */
 	op_rm(e, 8, 0x8b, 1, RSI, reg(RBP));
@@ -914,8 +951,9 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 		b4(e, 0x1000 + size);
 		code_hit = jcc_fwd(e, CC_B);
 	}
-	to_end = jmp_fwd(e);
+	end = e->p;
 
+	swap_section(t);
 	land(e, slow);
 	t->pend = pend0;
 	t->pend_keep = keep0;
@@ -954,7 +992,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	 * anything, including this block's code. */
 	op_rm(e, 1, 0x80, 1, 7, xm(XOFF(blk_stop)));    /* cmp byte, 0 */
 	b1(e, 0);
-	stop_check = jcc_fwd(e, CC_Z);
+	jcc_to(e, CC_Z, end);
 	if (code_hit) {
 		to_stop = jmp_fwd(e);
 		land(e, code_hit);
@@ -965,8 +1003,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	/* The block ends after this instruction. */
 	if (!emit_tail(t, k))
 		emit_exit(t, k, t->lin[k + 1], false, 0);
-	land(e, to_end);
-	land(e, stop_check);
+	swap_section(t);
 }
 
 /* The memory operand's offset into rbp. */
@@ -1495,16 +1532,20 @@ tr_fn tr_translate(const struct tr_block *b, void **chain)
 		memset(&t, 0, sizeof(t));
 		t.b = b;
 		t.e.p = tr_wr + start;
-		t.e.end = tr_wr + TR_BUF_SIZE;
+		t.e.end = tr_wr + TR_HOT_SIZE;
+		t.cold.p = tr_wr + tr_cold_used;
+		t.cold.end = tr_wr + TR_BUF_SIZE;
 		emit_block(&t);
-		if (!t.e.full) {
+		if (!t.e.full && !t.cold.full) {
 			tr_dump(b, tr_wr + start, t.e.p, t.entry, t.chain);
 			tr_used = (size_t)(t.e.p - tr_wr);
+			tr_cold_used = (size_t)(t.cold.p - tr_wr);
 			*chain = tr_rx + (t.chain - tr_wr);
 			return (tr_fn)(void *)(tr_rx + (t.entry - tr_wr));
 		}
 		/* Full: drop every translation and start over. */
 		tr_used = 0;
+		tr_cold_used = TR_HOT_SIZE;
 		tr_gen++;
 	}
 	return NULL;
