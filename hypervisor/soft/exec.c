@@ -2685,6 +2685,7 @@ ran:
 		if ((lin & ~0xfffull) == c->fetch_page &&
 		    (!mg || *mg == c->fetch_memgen) &&
 		    nb->lin == lin && nb->mode == b->mode &&
+		    nb->n <= max - *n &&
 		    (l64 || c->rip + nb->last + 14 <= c->seg[S_CS].limit) &&
 		    ((lin & 0xfff) <= 0x1000 - 16 ?
 		     blk_same(nb, c->fetch_host + (lin & 0xfff)) :
@@ -2743,7 +2744,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 {
 	struct insn i;
 	volatile unsigned n = 0;
-	enum x86_exit e = X86_EXIT_NONE;
+	volatile enum x86_exit e = X86_EXIT_NONE;
 	int r;
 
 	if (__builtin_expect(!blocks, 0))
@@ -2778,6 +2779,12 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 				     c->seg[S_CS].limit) &&
 				    blk_same(b, i.code)) {
 					blk_finish();
+					/* Not enough budget left for the whole
+					 * block: stop before it rather than in
+					 * it (the next run would record a new
+					 * block from where this one stopped). */
+					if (n && b->n > max - n)
+						goto out;
 					c->blk_entries++;
 					e = blk_run(c, &i, b, &n, max);
 					goto next;
@@ -2808,6 +2815,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 			step_begin(c, &i);
 		}
 	}
+out:
 	if (done)
 		*done = n;
 	return e;
