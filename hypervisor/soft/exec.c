@@ -1933,6 +1933,19 @@ decode_mode(const struct x86 *c)
 	return DC_VALID | (l64 ? DC_64 : 0) | (def32 ? DC_DEF32 : 0);
 }
 
+/* Run a decoded instruction (LOCK allowed only where it may be). */
+static inline __attribute__((always_inline)) void
+exec_decoded(struct x86 *c, struct insn *i)
+{
+	if (i->lock && !lock_ok(i))
+		x86_raise_noerr(c, X86_UD);
+	i->atomic = i->lock;
+	if (i->twobyte)
+		exec_twobyte(c, i);
+	else
+		exec_onebyte(c, i);
+}
+
 /* Decode (or find in the decode cache) and run the instruction at rip;
  * with record, add it to the block being recorded. */
 static inline __attribute__((always_inline)) void
@@ -1962,13 +1975,7 @@ exec_one_at(struct x86 *c, struct insn *i, uint8_t mode, uint64_t lin,
 		i->dc_mode = mode;
 		decode_prefixes(c, i, l64, def32);
 	}
-	if (i->lock && !lock_ok(i))
-		x86_raise_noerr(c, X86_UD);
-	i->atomic = i->lock;
-	if (i->twobyte)
-		exec_twobyte(c, i);
-	else
-		exec_onebyte(c, i);
+	exec_decoded(c, i);
 	if (e && !i->nocache) {
 		e->w0 = w0 & len_mask0[i->len & 15];
 		e->w1 = w1 & len_mask1[i->len & 15];
@@ -2187,6 +2194,20 @@ blk_write(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
 	}
 }
 
+/* Run the recorded instruction s (a block's) through the interpreter,
+ * with i as its per-execution copy. */
+static inline void exec_recorded(struct x86 *c, struct insn *i,
+				 const struct insn *s)
+{
+	memcpy(i, s, INSN_DYN);
+	i->replay = true;
+	i->imm_pos = 0;
+	i->done = false;
+	i->atomic_host = NULL;
+	exec_decoded(c, i);
+	c->ckpt.valid = false;
+}
+
 /* Calls into translated code on this thread: each run's epoch (the
  * code buffer, and so the blocks' epoch words, are per thread too). */
 static __thread uint64_t tr_runs;
@@ -2293,19 +2314,7 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 	c->rip = rip;
 	c->insn_rip = rip;
 	c->saved_sp = c->r[R_SP];
-	memcpy(i, s, INSN_DYN);
-	i->replay = true;
-	i->imm_pos = 0;
-	i->done = false;
-	i->atomic_host = NULL;
-	if (i->lock && !lock_ok(i))
-		x86_raise_noerr(c, X86_UD);
-	i->atomic = i->lock;
-	if (i->twobyte)
-		exec_twobyte(c, i);
-	else
-		exec_onebyte(c, i);
-	c->ckpt.valid = false;
+	exec_recorded(c, i, s);
 	if (!i->done)
 		c->rip = next;
 	if (!x86_code64(c)) {
@@ -2604,19 +2613,7 @@ enter:
 			c->rip = v;
 			goto branched;
 		L_FOP_GENERIC:
-			memcpy(i, s, INSN_DYN);
-			i->replay = true;
-			i->imm_pos = 0;
-			i->done = false;
-			i->atomic_host = NULL;
-			if (i->lock && !lock_ok(i))
-				x86_raise_noerr(c, X86_UD);
-			i->atomic = i->lock;
-			if (i->twobyte)
-				exec_twobyte(c, i);
-			else
-				exec_onebyte(c, i);
-			c->ckpt.valid = false;
+			exec_recorded(c, i, s);
 			goto generic_tail;
 		}
 	tail:

@@ -387,6 +387,16 @@ static void store_greg(struct em *e, const struct insn *s, unsigned g,
 	store(e, size == 4 ? 8 : size, greg(s, g, size), r);
 }
 
+/* Write rax to the E operand: memory at loc, or the ModRM register. */
+static void store_e(struct em *e, const struct insn *s, bool memop,
+		    struct mref loc, unsigned sz)
+{
+	if (memop)
+		store(e, sz, loc, RAX);
+	else
+		store_greg(e, s, s->rm, sz, RAX);
+}
+
 /* Leave the block after instruction k (flags: TR_DONE when it set rip
  * itself): rip, the last instruction's address, and the count of
  * instructions completed since the caller called (r15 before this
@@ -623,10 +633,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	switch (form) {
 	case FOP_MOV_EG:
 		load(e, RAX, sz, greg(s, s->reg, sz));
-		if (memop)
-			store(e, sz, loc, RAX);
-		else
-			store_greg(e, s, s->rm, sz, RAX);
+		store_e(e, s, memop, loc, sz);
 		break;
 	case FOP_MOV_GE:
 		load(e, RAX, sz, loc);
@@ -643,10 +650,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		}
 		emit_flags(t, k, keep, true);
 		if (aop != 7) {
-			if (memop)
-				store(e, sz, loc, RAX);
-			else
-				store_greg(e, s, s->rm, sz, RAX);
+			store_e(e, s, memop, loc, sz);
 		}
 		break;
 	case FOP_ALU_GE:
@@ -700,10 +704,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		op_sz(e, sz, 0xf7, (int)op, reg(RAX));          /* not/neg */
 		if (op == 3)
 			emit_flags(t, k, FL_ARITH, true);
-		if (memop)
-			store(e, sz, loc, RAX);
-		else
-			store_greg(e, s, s->rm, sz, RAX);
+		store_e(e, s, memop, loc, sz);
 		break;
 	}
 	case FOP_SHIFT: {
@@ -735,10 +736,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			b1(e, s->op < 0xd0 ? (uint8_t)s->imm[0] : 1);
 		}
 		emit_flags(t, k, op < 4 ? 0x801 : FL_LOGIC, all);
-		if (memop)
-			store(e, sz, loc, RAX);
-		else
-			store_greg(e, s, s->rm, sz, RAX);
+		store_e(e, s, memop, loc, sz);
 		if (zero) {
 			done = jmp_fwd(e);
 			land(e, zero);
@@ -813,10 +811,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		load(e, RAX, sz, loc);
 		op_sz(e, sz, 0xff, s->reg & 1, reg(RAX));
 		emit_flags(t, k, FL_ARITH & ~1u, false);
-		if (memop)
-			store(e, sz, loc, RAX);
-		else
-			store_greg(e, s, s->rm, sz, RAX);
+		store_e(e, s, memop, loc, sz);
 		break;
 	case FOP_MOV_EI: {
 		uint64_t v = imm_of(s, sz, false);
