@@ -220,6 +220,9 @@ struct x86 {
 	 * on). */
 	bool end_batch;
 	uint64_t saved_sp;      /* RSP before the current instruction */
+	/* RFLAGS before it: a fault puts them back (a read-modify-write
+	 * computes its flags before the write that may fault). */
+	uint64_t saved_flags;
 	/* The code page in host memory, kept across instructions while the
 	 * TLB generation and the privilege level it was looked up with hold
 	 * (x86_step checks them). */

@@ -2062,6 +2062,7 @@ static inline void step_begin(struct x86 *c, struct insn *i)
 	c->io_abort = false;
 	c->ckpt.valid = false;
 	c->saved_sp = c->r[R_SP];
+	c->saved_flags = c->flags;
 }
 
 /* After an instruction completed. */
@@ -2098,6 +2099,7 @@ static enum x86_exit step_fault(struct x86 *c, int r)
 	/* The instruction did not happen. */
 	x86_ckpt_restore(c);
 	c->rip = c->insn_rip;
+	c->flags = c->saved_flags;
 	if (r == -1)
 		return X86_EXIT_IO_ABORT;
 	if (r == -2)
@@ -2314,6 +2316,7 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 	c->rip = rip;
 	c->insn_rip = rip;
 	c->saved_sp = c->r[R_SP];
+	c->saved_flags = c->flags;
 	exec_recorded(c, i, s);
 	if (!i->done)
 		c->rip = next;
@@ -2637,6 +2640,7 @@ enter:
 		 * only ones that set it). */
 		c->insn_rip = c->rip;
 		c->saved_sp = c->r[R_SP];
+		c->saved_flags = c->flags;
 		continue;
 	branched:
 		/* A short path that jumped (rip is set): the block ends. */
@@ -2691,6 +2695,7 @@ ran:
 			step_trace(c, i);
 			c->insn_rip = c->rip;
 			c->saved_sp = c->r[R_SP];
+			c->saved_flags = c->flags;
 			b = nb;
 			lim = b->n;
 			goto enter;

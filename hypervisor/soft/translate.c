@@ -489,6 +489,8 @@ static void emit_fault_point(struct tr *t, unsigned k)
 	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
 	load(e, RAX, 8, xm(XOFF(r) + 8 * R_SP));
 	store(e, 8, xm(XOFF(saved_sp)), RAX);
+	load(e, RAX, 8, xm(XOFF(flags)));               /* merged already */
+	store(e, 8, xm(XOFF(saved_flags)), RAX);
 	op_rm(e, 4, 0x8d, 1, RAX, mem(R15, (int32_t)k));
 	store(e, 4, xm(XOFF(tr_count)), RAX);
 }

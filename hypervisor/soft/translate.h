@@ -16,9 +16,9 @@
  * when the last one set rip itself (a taken branch) and TR_GENERIC when
  * the last one ran in the interpreter.  c->rip is the next
  * instruction's, c->insn_rip the last one's.  Faults unwind with longjmp
- * as in the interpreter, with c->insn_rip, c->saved_sp and c->tr_count
- * (instructions completed before it) those of the faulting
- * instruction.
+ * as in the interpreter, with c->insn_rip, c->saved_sp, c->saved_flags
+ * and c->tr_count (instructions completed before it) those of the
+ * faulting instruction.
  */
 typedef uint64_t (*tr_fn)(struct x86 *c, struct insn *i);
 #define TR_COUNT   0xffffu

@@ -1633,6 +1633,62 @@ static void directed_cases(void)
 		test_pass("soft-diff/sse-fp-directed");
 }
 
+/* A read-modify-write whose read succeeds and whose write faults (a
+ * read-only page: copy-on-write in a real guest) must leave the flags as
+ * they were before it: ADC then runs again with the same carry.  Once
+ * one instruction at a time and once through x86_run. */
+static void rmw_write_fault(void)
+{
+	static const uint8_t code[] = {
+		0xf9,                                   /* stc */
+		0x11, 0x83, 0x00, 0x18, 0x00, 0x00,     /* adc [rbx+0x1800], eax */
+	};
+	static uint8_t data0[DATA_SIZE];
+	static struct outcome nat, sim;
+	uint64_t *pt2 = (uint64_t *)(PT + 0x4000);
+	struct gen g = { .len = sizeof(code) };
+	struct native_regs in;
+	char why[256];
+	unsigned failures = 0;
+
+	memcpy(g.buf, code, sizeof(code));
+	memset(&in, 0, sizeof(in));
+	in.r[0] = 0xffffffffu;
+	in.r[3] = BASE;
+	in.r[4] = STACK;
+	in.rflags = 0x202;
+	uint16_t cw = 0x037f;
+	memcpy(in.fx, &cw, 2);
+	uint32_t mxcsr = 0x1f80;
+	memcpy(in.fx + 24, &mxcsr, 4);
+	memset(data0, 0, sizeof(data0));
+	data0[TSS - DATA + 0x66] = 0x68;
+	memcpy((void *)DATA, data0, DATA_SIZE);
+	/* The third data page, read-only on both sides. */
+	mprotect((void *)(DATA + 0x2000), 0x1000, PROT_READ);
+	run_native(&g, &in, &nat);
+	mprotect((void *)(DATA + 0x2000), 0x1000, PROT_READ | PROT_WRITE);
+	pt2[2] = (DATA + 0x2000) | 5;
+	for (int how = 0; how < 2; how++) {
+		run_interp(&g, &in, data0, &sim, how ? 1000 : 0, how ? 3 : 1,
+			   how == 1);
+		if (nat.vector != X86_PF) {
+			test_fail("soft-diff/rmw-write-fault", "the host raised "
+				  "%d, not #PF", nat.vector);
+			failures++;
+			break;
+		}
+		if (!same(&nat, &sim, 0, why, sizeof(why))) {
+			test_fail("soft-diff/rmw-write-fault", "%s: %s",
+				  how ? "x86_run" : "x86_step", why);
+			failures++;
+		}
+	}
+	pt2[2] = (DATA + 0x2000) | 7;
+	if (!failures)
+		test_pass("soft-diff/rmw-write-fault");
+}
+
 int main(void)
 {
 	const char *env_seed = getenv("SOFT_DIFF_SEED");
@@ -1731,5 +1787,7 @@ int main(void)
 	}
 	if (!only || !strcmp(only, "sse-fp-directed"))
 		directed_cases();
+	if (!only || !strcmp(only, "rmw-write-fault"))
+		rmw_write_fault();
 	return test_exit();
 }
