@@ -2307,9 +2307,8 @@ void *tr_chain_miss(struct x86 *c, void *site, unsigned base)
 }
 
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
-		    uint64_t rip, unsigned kn, unsigned base)
+		    uint64_t rip, unsigned k, unsigned base)
 {
-	unsigned k = kn & 0xff;
 	uint64_t next = rip + s->len;
 
 	c->tr_count = base + k;

@@ -861,14 +861,13 @@ static uint8_t *emit_if_noncanonical(struct em *e)
 }
 
 /* Forms that read or write E in memory. */
-static bool op_reads(const struct insn *s, unsigned form)
+static bool op_reads(unsigned form)
 {
 	switch (form) {
 	case FOP_MOV_EG: case FOP_MOV_EI: case FOP_SETCC:
 	case FOP_PUSH: case FOP_CALL: case TR_CALLI:
 		return false;
 	}
-	(void)s;
 	return true;
 }
 
@@ -901,7 +900,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
 	unsigned form = t->form[k];
-	bool rd = op_reads(s, form), wr = op_writes(s, form);
+	bool rd = op_reads(form), wr = op_writes(s, form);
 	int32_t fast_off = (int32_t)(offsetof(struct tlb_entry, fast) +
 				     sizeof(uint64_t) *
 				     ((wr ? 2 : 0) + (t->b->user ? 1 : 0)));
@@ -1226,7 +1225,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		op_rm(e, 8, 0x8b, 1, RSI, reg(R12));
 		mov_ri(e, RDX, (uint64_t)(uintptr_t)t->generic[k]);
 		mov_ri(e, RCX, t->lin[k]);
-		mov_ri(e, R8, k | t->b->n << 8);
+		mov_ri(e, R8, k);
 		op_rm(e, 4, 0x8b, 1, R9, reg(R15));
 		call_abs(e, (const void *)tr_generic);
 		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));            /* test */

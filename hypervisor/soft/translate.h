@@ -47,12 +47,12 @@ tr_fn tr_translate(const struct tr_block *b, void **chain);
 void tr_patch(void *site, const void *target);
 extern __thread uint32_t tr_gen;
 
-/* exec.c: run the recorded instruction s at rip (instruction kn & 0xff
- * of kn >> 8 of its block, after base others since the translated code
- * was called) in the interpreter; 0 when the translated code may go on
- * with the next instruction, else what it returns. */
+/* exec.c: run the recorded instruction s at rip (instruction k of its
+ * block, after base others since the translated code was called) in the
+ * interpreter; 0 when the translated code may go on with the next
+ * instruction, else what it returns. */
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
-		    uint64_t rip, unsigned kn, unsigned base);
+		    uint64_t rip, unsigned k, unsigned base);
 
 /* exec.c: the chain entry of the translated block at c->rip for this
  * CPU's state, making its page the code page (c->blk_code), or NULL. */

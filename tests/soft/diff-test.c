@@ -1357,6 +1357,18 @@ static void run_interp(const struct gen *g, const struct native_regs *in,
 		run_once(g, in, data0, out, batch);
 }
 
+/* An exit that ends the program's run: an exception (its vector) or
+ * anything but X86_EXIT_NONE (1000 + the exit), recorded in out. */
+static bool run_ended(enum x86_exit e, const struct x86 *c,
+		      struct outcome *out)
+{
+	if (e == X86_EXIT_NONE)
+		return false;
+	out->vector = e == X86_EXIT_EXCEPTION ? exc_vector : 1000 + (int)e;
+	out->rip = c->rip;
+	return true;
+}
+
 static void run_once(const struct gen *g, const struct native_regs *in,
 		     const uint8_t *data0, struct outcome *out,
 		     unsigned batch)
@@ -1403,16 +1415,8 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 			if (e == X86_EXIT_EXCEPTION && exc_vector == X86_GP &&
 			    c.rip == CODE + g->len)
 				break;          /* the HLT after the code */
-			if (e == X86_EXIT_EXCEPTION) {
-				out->vector = exc_vector;
-				out->rip = c.rip;
+			if (run_ended(e, &c, out))
 				break;
-			}
-			if (e != X86_EXIT_NONE) {
-				out->vector = 1000 + (int)e;
-				out->rip = c.rip;
-				break;
-			}
 			continue;
 		}
 		if (getenv("SOFT_DIFF_TRACE"))
@@ -1422,16 +1426,8 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 				(unsigned long long)c.r[6], (unsigned long long)c.r[7],
 				(unsigned long long)c.flags);
 		e = x86_step(&c);
-		if (e == X86_EXIT_EXCEPTION) {
-			out->vector = exc_vector;
-			out->rip = c.rip;
+		if (run_ended(e, &c, out))
 			break;
-		}
-		if (e != X86_EXIT_NONE) {
-			out->vector = 1000 + (int)e;
-			out->rip = c.rip;
-			break;
-		}
 	}
 	memcpy(out->r.r, c.r, sizeof(c.r));
 	out->r.rflags = c.flags;
