@@ -404,6 +404,18 @@ static void store_e(struct em *e, const struct insn *s, bool memop,
  * tr_lookup (returns, other pages). */
 static void flags_merge(struct tr *t);
 static void flags_sync(struct tr *t);
+static void flags_hand_on(struct tr *t);
+
+/* r11's arithmetic bits (all exact, as chained blocks hand them on)
+ * into c->flags. */
+static void merge_exact(struct em *e)
+{
+	op_rm(e, 4, 0x81, 1, 4, reg(R11));              /* and r11d, arith */
+	b4(e, 0x8d5u);
+	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~arith */
+	b4(e, ~0x8d5u);
+	op_rm(e, 8, 0x09, 1, R11, xm(XOFF(flags)));     /* or [fl], r11 */
+}
 
 /* How an exit goes on: back to the caller, through tr_lookup, or
  * through a jump patched by tr_chain_miss. */
@@ -415,7 +427,10 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	struct em *e = &t->e;
 	uint8_t *out, *site = NULL;
 
-	flags_merge(t);
+	if (how == EXIT_CHAIN)
+		flags_hand_on(t);
+	else
+		flags_merge(t);
 	op_rm(e, 8, 0x83, 1, 0, reg(R15));              /* add r15, k + 1 */
 	b1(e, k + 1);
 	bool to_cold = how == EXIT_CHAIN && !t->in_cold;
@@ -426,6 +441,7 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 		if (to_cold)
 			swap_section(t);
 		land(e, site);
+		merge_exact(e);
 	}
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
@@ -447,6 +463,7 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	if (how != EXIT_PLAIN) {
 		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));
 		out = jcc_fwd(e, CC_Z);
+		load(e, R11, 8, xm(XOFF(flags)));       /* see flags_merge */
 		load(e, R14, 8, xm(XOFF(blk_code)));
 		b1(e, 0xff);
 		b1(e, 0xe0);                            /* jmp rax */
@@ -514,9 +531,11 @@ static void emit_raise_gp0(struct tr *t, unsigned k)
  * The arithmetic flags.  A host instruction that writes all six leaves
  * them in r11 (pushfq; pop r11): "pending", with the bits to keep
  * (AF is cleared after logical operations).  They reach c->flags only
- * where something outside this code may look (calls into C, exits) or
- * before an instruction that changes only some of them; conditions and
- * carry-ins read r11 while they are pending.  t->pend is the state at
+ * where something outside this code may look (calls into C, exits to
+ * the caller); conditions and carry-ins read r11 while they are
+ * pending.  Between translated blocks they stay in r11 too: a block
+ * starts with them pending (its entry from C loads r11), and a chained
+ * exit leaves them there with every bit exact.  t->pend is the state at
  * the point being emitted.
  */
 static void flags_merge(struct tr *t)
@@ -538,6 +557,28 @@ static void flags_sync(struct tr *t)
 	t->pend = false;
 }
 
+/* Pending from here on: r11 from c->flags when they are not. */
+static void flags_pend(struct tr *t)
+{
+	if (t->pend)
+		return;
+	load(&t->e, R11, 8, xm(XOFF(flags)));
+	t->pend = true;
+	t->pend_keep = FL_ARITH;
+}
+
+/* What a chained exit hands the next block: r11 with its arithmetic
+ * bits exact. */
+static void flags_hand_on(struct tr *t)
+{
+	if (!t->pend) {
+		load(&t->e, R11, 8, xm(XOFF(flags)));
+	} else if (t->pend_keep != FL_ARITH) {
+		op_rm(&t->e, 4, 0x81, 1, 4, reg(R11));  /* and r11d, keep */
+		b4(&t->e, t->pend_keep | ~FL_ARITH);
+	}
+}
+
 /* bt on the guest's CF, for ADC, SBB, RCL and RCR. */
 static void emit_cf_in(struct tr *t)
 {
@@ -549,11 +590,12 @@ static void emit_cf_in(struct tr *t)
 
 /* Right after the host instruction of instruction k: its flags, if a
  * later one may read them.  Writers of all six go pending; partial ones
- * (keep: the bits they write; the state must not be pending) merge into
- * c->flags at once. */
+ * (keep: the bits they write, FL_LOGIC for all six with AF cleared)
+ * merge into the pending ones. */
 static void emit_flags(struct tr *t, unsigned k, uint32_t keep, bool all)
 {
 	struct em *e = &t->e;
+	uint32_t bits = keep == FL_LOGIC ? FL_ARITH : keep;
 
 	if (!t->flags_live[k])
 		return;
@@ -566,13 +608,14 @@ static void emit_flags(struct tr *t, unsigned k, uint32_t keep, bool all)
 		return;
 	}
 	b1(e, 0x58 + RCX);                              /* pop rcx */
+	flags_pend(t);
 	op_rm(e, 4, 0x81, 1, 4, reg(RCX));              /* and ecx, keep */
 	b4(e, keep);
-	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~... */
-	b4(e, ~(keep == FL_LOGIC ? FL_ARITH : keep));
-	op_rm(e, 8, 0x09, 1, RCX, xm(XOFF(flags)));     /* or [fl], rcx */
+	op_rm(e, 4, 0x81, 1, 4, reg(R11));              /* and r11d, ~bits */
+	b4(e, ~bits);
+	op_rm(e, 4, 0x09, 1, RCX, reg(R11));            /* or r11d, ecx */
+	t->pend_keep |= bits;
 }
-
 
 /* Test the guest's condition cc (its even form) on c->flags: afterwards
  * the host's NZ means it holds.  Returns the host cc for cc itself. */
@@ -719,8 +762,11 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			op = 4;
 		/* Rotates, and shifts whose count may be zero, write only
 		 * some flags or none. */
-		if (!all)
-			flags_sync(t);
+		/* Both ways past a count of zero with the same state. */
+		if (s->op >= 0xd2 && t->flags_live[k])
+			flags_pend(t);
+		uint32_t keep0 = t->pend_keep;
+
 		load(e, RAX, sz, loc);
 		if (s->op >= 0xd2) {
 			load(e, RCX, 1, xm(XOFF(r) + 8 * R_CX));
@@ -747,6 +793,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 			if (!memop && sz == 4)
 				store_greg(e, s, s->rm, 4, RAX);
 			land(e, done);
+			t->pend_keep = keep0;
 		}
 		break;
 	}
@@ -809,7 +856,6 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		store_greg(e, s, s->reg, sz, RAX);
 		break;
 	case FOP_INCDEC_E:
-		flags_sync(t);                  /* CF stays as it was */
 		load(e, RAX, sz, loc);
 		op_sz(e, sz, 0xff, s->reg & 1, reg(RAX));
 		emit_flags(t, k, FL_ARITH & ~1u, false);
@@ -1279,68 +1325,77 @@ static void emit_insn(struct tr *t, unsigned k)
 			       R_AX : s->rm, e_size(t, k)));
 }
 
-/* How instruction k uses the arithmetic flags. */
+/* How instruction k uses the arithmetic flags, as masks of FL_ARITH's
+ * bits: those it reads (as input, or keeps as they were when it may not
+ * write them), those it always writes, and those it may write. */
 struct flag_use {
-	bool reads;             /* as input, or kept as they were */
-	bool writes_all;        /* all of OF SF ZF AF PF CF, always */
+	uint32_t reads, writes, may_write;
 };
 
 static struct flag_use flag_use(const struct tr *t, unsigned k)
 {
 	const struct insn *s = t->b->insn[k];
-	struct flag_use u = { false, false };
+	struct flag_use u = { 0, 0, 0 };
 	unsigned op, form = t->form[k];
 
 	/* A fault leaves the flags as they were before the instruction:
 	 * they must be in c->flags by then. */
 	if (s->mem && form != FOP_LEA && form != TR_NOP)
-		u.reads = true;
+		u.reads = FL_ARITH;
 	switch (form) {
 	case FOP_GENERIC: case FOP_JCC: case FOP_CMOV: case FOP_SETCC:
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
-	case FOP_JMP: case FOP_INCDEC_E: case FOP_INCDEC_R:
-	case TR_JMPI: case TR_CALLI:
-		u.reads = true;
+	case FOP_JMP: case FOP_INCDEC_R: case TR_JMPI: case TR_CALLI:
+		u.reads = FL_ARITH;
 		break;
-	case FOP_ALU_EG: case FOP_ALU_GE: case FOP_ALU_AI:
-		op = (s->op >> 3) & 7;
-		u.reads |= op == 2 || op == 3;
-		u.writes_all = true;
-		break;
-	case FOP_GRP1:
-		op = s->reg & 7;
-		u.reads |= op == 2 || op == 3;
-		u.writes_all = true;
+	case FOP_ALU_EG: case FOP_ALU_GE: case FOP_ALU_AI: case FOP_GRP1:
+		op = form == FOP_GRP1 ? s->reg & 7 : (s->op >> 3) & 7;
+		if (op == 2 || op == 3)
+			u.reads |= 1;                   /* ADC, SBB: CF */
+		u.writes = FL_ARITH;
 		break;
 	case FOP_TEST_EG: case FOP_TEST_AI: case FOP_IMUL: case FOP_IMUL_I:
-		u.writes_all = true;
+		u.writes = FL_ARITH;
 		break;
 	case FOP_GRP3:
-		u.writes_all = (s->reg & 7) != 2;
-		u.reads |= !u.writes_all;
+		if ((s->reg & 7) != 2)                  /* NOT: none */
+			u.writes = FL_ARITH;
 		break;
-	case FOP_SHIFT:
+	case FOP_INCDEC_E:
+		u.writes = FL_ARITH & ~1u;              /* CF stays */
+		break;
+	case FOP_SHIFT: {
+		unsigned bits;
+
 		op = s->reg & 7;
-		u.writes_all = op >= 4 && s->op < 0xd2 &&
-			       ((s->op < 0xd0 ? s->imm[0] : 1) &
-				(t->size[k] == 8 ? 63 : 31)) != 0;
-		u.reads |= !u.writes_all;
+		bits = op >= 4 ? FL_ARITH : 0x801;      /* rotates: CF, OF */
+		if (op == 2 || op == 3)
+			u.reads |= 1;                   /* RCL, RCR: CF */
+		u.may_write = bits;
+		if (s->op < 0xd2)       /* a count of zero is left to tr_generic */
+			u.writes = bits;
+		else
+			u.reads = FL_ARITH;     /* a zero count keeps them */
 		break;
 	}
+	}
+	u.may_write |= u.writes;
 	return u;
 }
 
 /* Which instructions' flags must be stored: those a later instruction
- * of the block may read, and the last writer's (live after the block). */
+ * of the block may read, and the last writer's (live after the block).
+ * Liveness goes flag by flag, so that a rotate's CF and OF, say, are
+ * dropped when a later logical operation writes them all. */
 static void flags_liveness(struct tr *t)
 {
-	bool live = true;
+	uint32_t live = FL_ARITH;
 
 	for (unsigned k = t->b->n; k-- > 0;) {
 		struct flag_use u = flag_use(t, k);
 
-		t->flags_live[k] = live;
-		live = u.reads || (live && !u.writes_all);
+		t->flags_live[k] = (u.may_write & live) != 0;
+		live = (live & ~u.writes) | u.reads;
 	}
 }
 
@@ -1406,6 +1461,7 @@ static void emit_block(struct tr *t)
 	mov_ri(e, R13, (uint64_t)(uintptr_t)&x86_tlb.e[0]);
 	load(e, R14, 8, xm(XOFF(blk_code)));
 	op_rm(e, 4, 0x31, 1, R15, reg(R15));            /* xor r15d, r15d */
+	load(e, R11, 8, xm(XOFF(flags)));               /* see flags_merge */
 	body = jmp_fwd(e);
 
 	/* The entry from other translated blocks: what blk_run checks
@@ -1457,6 +1513,8 @@ static void emit_block(struct tr *t)
 	store(e, 8, mem(RAX, 0), RCX);
 	land(e, checked);
 	land(e, body);
+	t->pend = true;
+	t->pend_keep = FL_ARITH;
 	flags_liveness(t);
 	for (unsigned k = 0; k < b->n; k++) {
 		emit_insn(t, k);
@@ -1469,6 +1527,7 @@ static void emit_block(struct tr *t)
 	/* Not this block after all: back to the caller at its start. */
 	for (unsigned k = 0; k < nbail; k++)
 		land(e, bail[k]);
+	merge_exact(e);         /* from the block before */
 	mov_mi64(e, xm(XOFF(rip)), b->lin);
 	mov_mi64(e, xm(XOFF(insn_rip)), b->lin);
 	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
