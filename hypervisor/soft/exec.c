@@ -1604,7 +1604,7 @@ static const uint64_t len_mask1[16] = {
 #define BLK_BYTES 128
 #define BLK_INSN_STRIDE \
 	((INSN_DYN + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1))
-#define BLK_SLOTS 16384
+#define BLK_SLOTS 65536
 struct blk {
 	uint64_t lin;           /* linear address of the first instruction */
 	uint8_t mode;           /* DC_* of the decoding; 0: slot empty */
@@ -1669,9 +1669,40 @@ static void blocks_key_make(void)
 		abort();
 }
 
+/* The cache is two-way set-associative: a block lives in one of the two
+ * slots of the set its address hashes to.  (Direct-mapped, pairs of hot
+ * kernel blocks shared a slot and pushed each other out on every call:
+ * millions of instructions a second recorded again one at a time.) */
+static inline struct blk *blk_set(uint64_t lin)
+{
+	uint64_t h = (lin * 0x9e3779b97f4a7c15ull) >> 40;
+
+	return &blocks[(h & (BLK_SLOTS / 2 - 1)) * 2];
+}
+
+/* The slot holding lin's block if any (valid or not), else one of its
+ * set's. */
 static inline struct blk *blk_slot(uint64_t lin)
 {
-	return &blocks[(lin ^ (lin >> 10)) & (BLK_SLOTS - 1)];
+	struct blk *set = blk_set(lin);
+
+	return set[1].lin == lin ? &set[1] : &set[0];
+}
+
+/* Where a new block at lin is recorded: a slot already at lin, an empty
+ * one, else one not translated (cheap to lose), else either. */
+static struct blk *blk_victim(uint64_t lin)
+{
+	struct blk *set = blk_set(lin);
+
+	for (int w = 0; w < 2; w++)
+		if (set[w].lin == lin || !set[w].mode)
+			return &set[w];
+	if (!set[0].tr || set[0].tr_gen != tr_gen)
+		return &set[0];
+	if (!set[1].tr || set[1].tr_gen != tr_gen)
+		return &set[1];
+	return &set[(lin >> 4) & 1];
 }
 
 static inline struct tr_index *blk_index(const struct blk *b)
@@ -2792,6 +2823,7 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 				}
 				if (!blk_new || blk_new_next != lin) {
 					blk_finish();
+					b = blk_victim(lin);
 					{
 						b->mode = 0;
 						b->tr = NULL;
