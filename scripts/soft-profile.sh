@@ -1,7 +1,7 @@
 #!/bin/sh
 # Where a guest on the software CPU spends its time: reads the samples
 # hvmd writes with HVMD_SOFT_PROFILE=FILE (one line per millisecond of
-# host time: "ns cpl linear-rip") and prints the functions that most
+# host time: "ns cpl linear-rip instructions") and prints the functions that most
 # samples fall in, by the guest kernel's System.map (boot the kernel with
 # "nokaslr" so its addresses are the map's).
 #

@@ -290,8 +290,9 @@ static int soft_vcpu_init(struct vcpu *v)
 	if (s->id == 0 && getenv("HVMD_SOFT_BRANCH_LOG"))
 		s->branch_log = fopen(getenv("HVMD_SOFT_BRANCH_LOG"), "w");
 	/* HVMD_SOFT_PROFILE=FILE: every millisecond of host time, vCPU 0's
-	 * guest position ("ns cpl linear-rip"), to find where a guest spends
-	 * its time (scripts/soft-profile.sh maps it to kernel symbols). */
+	 * guest position ("ns cpl linear-rip instructions-so-far"), to
+	 * find where a guest spends its time (scripts/soft-profile.sh maps
+	 * it to kernel symbols) and how fast it runs there. */
 	if (s->id == 0 && getenv("HVMD_SOFT_PROFILE"))
 		s->profile = fopen(getenv("HVMD_SOFT_PROFILE"), "w");
 	hv_vcpu_set_backend(v, s);
@@ -423,10 +424,11 @@ static int soft_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 			uint64_t now = hv_now_ns();
 
 			if (now >= s->profile_next_ns) {
-				fprintf(s->profile, "%llu %u %llx\n",
+				fprintf(s->profile, "%llu %u %llx %llu\n",
 					(unsigned long long)now, c->cpl,
 					(unsigned long long)(c->seg[S_CS].base +
-							     c->rip));
+							     c->rip),
+					(unsigned long long)s->icount);
 				s->profile_next_ns = now + 1000000;
 			}
 		}

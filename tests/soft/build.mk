@@ -43,3 +43,23 @@ CLEAN_FILES += tests/soft/fuzz-test.o
 
 tests/soft/fuzz-test: tests/soft/fuzz-test.o $(SOFTCPU_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Developer benchmark (not a test): compiled integer code on the bare
+# CPU against the same C natively.  The guest program is freestanding
+# and never built with the sanitizers.
+TEST_PROGS += tests/soft/code-bench tests/soft/bench-guest
+CLEAN_FILES += tests/soft/code-bench.o tests/soft/bench-work.o
+
+BENCH_GUEST_CFLAGS = -O2 -ffreestanding -fno-pie -no-pie -nostdlib -static \
+	-mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+	-fno-asynchronous-unwind-tables -I. -Wl,-Ttext=0x100000 \
+	-Wl,--build-id=none
+
+tests/soft/bench-guest: tests/soft/bench-guest.c tests/soft/bench-work.c \
+		tests/soft/bench-work.h tests/soft/code-bench.h
+	$(CC) $(BENCH_GUEST_CFLAGS) -o $@ tests/soft/bench-guest.c \
+		tests/soft/bench-work.c
+
+tests/soft/code-bench: tests/soft/code-bench.o tests/soft/bench-work.o \
+		$(SOFTCPU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
