@@ -1882,9 +1882,14 @@ static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
 	unsigned len = i->len, off = b->nbytes;
 	uint8_t bytes[16];
 
+	/* An instruction that crosses into the next page is a block of its
+	 * own (its bytes came from code_window's stitched copy), so that
+	 * every other block lies in one page. */
+	bool crosses = (lin & 0xfff) + len > 0x1000;
+
 	if (!i->code || i->nocache || lin != blk_new_next ||
 	    mode != blk_new_mode || off + len > BLK_BYTES ||
-	    (lin & 0xfff) + len > 0x1000) {
+	    (crosses && b->n)) {
 		blk_finish();
 		return;
 	}
@@ -1899,7 +1904,7 @@ static void blk_record(struct x86 *c, const struct insn *i, uint64_t lin,
 	blk_new_next = lin + len;
 	if (i->done || c->rip != c->insn_rip + len || blk_ends_after(i) ||
 	    b->n == BLK_INSNS || b->nbytes + 15 > BLK_BYTES ||
-	    (blk_new_next & 0xfff) == 0 || c->halted ||
+	    (blk_new_next & 0xfff) == 0 || crosses || c->halted ||
 	    c->end_batch || c->shadow)
 		blk_finish();
 }
@@ -2308,33 +2313,17 @@ void *tr_lookup(struct x86 *c)
 		c->fetch_memgen = mg ? *mg : 0;
 	}
 	c->blk_code = (uintptr_t)c->fetch_host;
+	tr_jc_fill(lin, x->user, x->a20, x->chain);
 	return x->chain;
 }
 
-void *tr_chain_miss(struct x86 *c, void *site, unsigned base)
+void *tr_chain_miss(struct x86 *c, void *site)
 {
 	void *p = tr_lookup(c);
-	struct insn i;
 
-	c->tr_count = 0;
-	if (p) {
+	if (p)
 		tr_patch(site, p);
-		return p;
-	}
-	/* What x86_run does for an instruction no block holds, while the
-	 * state allows going on in translated code after it. */
-	if ((c->rip & 0xfff) <= 0x1000 - 16 || c->shadow || c->end_batch ||
-	    c->blk_stop || c->halted)
-		return NULL;
-	c->tr_count = base;
-	step_begin(c, &i);
-	exec_one(c, &i);
-	c->ckpt.valid = false;
-	c->tr_count = 1;
-	if (i.done || c->end_batch || c->halted || c->blk_stop ||
-	    x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen)
-		return NULL;
-	return tr_lookup(c);
+	return p;
 }
 
 uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
@@ -2720,6 +2709,7 @@ ran:
 		    (l64 || c->rip + nb->last + 14 <= c->seg[S_CS].limit) &&
 		    ((lin & 0xfff) <= 0x1000 - 16 ?
 		     blk_same(nb, c->fetch_host + (lin & 0xfff)) :
+		     (lin & 0xfff) + nb->nbytes <= 0x1000 &&
 		     !memcmp(c->fetch_host + (lin & 0xfff), nb->src,
 			     nb->nbytes))) {
 			step_trace(c, i);

@@ -44,9 +44,38 @@ __thread uint32_t tr_gen = 1;
 static pthread_key_t tr_key;
 static pthread_once_t tr_key_once = PTHREAD_ONCE_INIT;
 
+/* The jump cache: chain entries of recent targets of exits that go to
+ * an address known only when they run (returns, indirect branches) or
+ * to another page, probed inline before tr_lookup (emit_jc_probe). */
+struct tr_jc {
+	uint64_t key;           /* tr_jc_key; 0: empty */
+	void *chain;
+};
+#define TR_JC_SIZE 4096
+static __thread struct tr_jc *tr_jc;
+
+static uint64_t tr_jc_key(uint64_t lin, bool user, bool a20)
+{
+	return lin << 2 | (user ? 2 : 0) | (a20 ? 1 : 0);
+}
+
+static unsigned tr_jc_index(uint64_t lin)
+{
+	return (unsigned)((lin ^ (lin >> 12)) & (TR_JC_SIZE - 1));
+}
+
+void tr_jc_fill(uint64_t lin, bool user, bool a20, void *chain)
+{
+	if (tr_jc)
+		tr_jc[tr_jc_index(lin)] = (struct tr_jc){
+			tr_jc_key(lin, user, a20), chain };
+}
+
 static void tr_buf_free(void *unused)
 {
 	(void)unused;
+	free(tr_jc);
+	tr_jc = NULL;
 	if (tr_wr) {
 		munmap(tr_wr, TR_BUF_SIZE);
 		if (tr_rx != tr_wr)
@@ -102,6 +131,11 @@ static bool tr_buf_init(void)
 		goto fail;
 	}
 mapped:
+	tr_jc = calloc(TR_JC_SIZE, sizeof(*tr_jc));
+	if (!tr_jc) {
+		tr_buf_free(NULL);
+		goto fail;
+	}
 	pthread_once(&tr_key_once, tr_key_make);
 	pthread_setspecific(tr_key, tr_wr);
 	tr_used = 0;
@@ -421,18 +455,98 @@ static void merge_exact(struct em *e)
  * through a jump patched by tr_chain_miss. */
 enum exit_how { EXIT_PLAIN, EXIT_LOOKUP, EXIT_CHAIN };
 
+/*
+ * The jump to the target in rax through the jump cache: its chain entry
+ * when the cache has it for this privilege level and A20 state, with
+ * r14 (and c->blk_code) the target's code page from the TLB when that
+ * is another page and the TLB lets it run there.  Else on at the end of
+ * what this emits (rax kept), for tr_lookup.
+ */
+static void emit_jc_probe(struct tr *t)
+{
+	struct em *e = &t->e;
+	const struct tr_block *b = t->b;
+	uint8_t *miss[6], *same;
+	unsigned nmiss = 0;
+	struct mref ent = { .base = R13, .index = RDI };
+	struct mref jc = { .base = RSI, .index = RDX };
+
+	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));            /* key */
+	op_rm(e, 8, 0xc1, 1, 4, reg(RCX));              /* shl rcx, 2 */
+	b1(e, 2);
+	if (b->user || b->a20) {
+		op_rm(e, 8, 0x83, 1, 1, reg(RCX));      /* or rcx, bits */
+		b1(e, (b->user ? 2 : 0) | (b->a20 ? 1 : 0));
+	}
+	op_rm(e, 8, 0x8b, 1, RDX, reg(RAX));            /* index * 16 */
+	op_rm(e, 8, 0xc1, 1, 5, reg(RDX));              /* shr rdx, 12 */
+	b1(e, 12);
+	op_rm(e, 8, 0x33, 1, RDX, reg(RAX));            /* xor rdx, rax */
+	op_rm(e, 4, 0x81, 1, 4, reg(RDX));              /* and edx, ... */
+	b4(e, TR_JC_SIZE - 1);
+	op_rm(e, 4, 0xc1, 1, 4, reg(RDX));              /* shl edx, 4 */
+	b1(e, 4);
+	mov_ri(e, RSI, (uint64_t)(uintptr_t)tr_jc);
+	op_rm(e, 8, 0x3b, 1, RCX, jc);                  /* cmp rcx, key */
+	miss[nmiss++] = jcc_fwd(e, CC_NZ);
+	/* The target's page: this block's, or one the TLB may run. */
+	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));
+	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* and rcx, -4096 */
+	b4(e, 0xfffff000u);
+	mov_ri(e, RDI, b->lin & ~0xfffull);
+	op_rm(e, 8, 0x3b, 1, RCX, reg(RDI));
+	same = jcc_fwd(e, CC_Z);
+	op_rm(e, 8, 0x8b, 1, RDI, reg(RAX));
+	op_rm(e, 8, 0xc1, 1, 5, reg(RDI));              /* shr rdi, 6 */
+	b1(e, 6);
+	op_rm(e, 4, 0x81, 1, 4, reg(RDI));              /* and edi, ... */
+	b4(e, (TLB_SIZE - 1) << 6);
+	op_rm(e, 8, 0x83, 1, 1, reg(RCX));              /* or rcx, tag */
+	b1(e, b->a20 ? 1 : 5);
+	ent.disp = (int32_t)offsetof(struct tlb_entry, vpage);
+	op_rm(e, 8, 0x3b, 1, RCX, ent);
+	miss[nmiss++] = jcc_fwd(e, CC_NZ);
+	ent.disp = (int32_t)offsetof(struct tlb_entry, exec);
+	op_rm(e, 1, 0x80, 1, 7, ent);                   /* cmp byte, 0 */
+	b1(e, 0);
+	miss[nmiss++] = jcc_fwd(e, CC_Z);
+	if (b->user) {
+		ent.disp = (int32_t)offsetof(struct tlb_entry, user);
+		op_rm(e, 1, 0x80, 1, 7, ent);
+		b1(e, 0);
+		miss[nmiss++] = jcc_fwd(e, CC_Z);
+	}
+	ent.disp = (int32_t)offsetof(struct tlb_entry, host);
+	op_rm(e, 8, 0x8b, 1, RCX, ent);
+	op_rm(e, 8, 0x85, 1, RCX, reg(RCX));            /* test rcx, rcx */
+	miss[nmiss++] = jcc_fwd(e, CC_Z);
+	op_rm(e, 8, 0x8b, 1, R14, reg(RCX));
+	store(e, 8, xm(XOFF(blk_code)), R14);
+	land(e, same);
+	jc.disp = 8;
+	op_rm(e, 4, 0xff, 1, 4, jc);                    /* jmp [chain] */
+	for (unsigned k = 0; k < nmiss; k++)
+		land(e, miss[k]);
+}
+
 static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 			 bool rip_set, unsigned flags, enum exit_how how)
 {
 	struct em *e = &t->e;
 	uint8_t *out, *site = NULL;
 
-	if (how == EXIT_CHAIN)
+	if (how != EXIT_PLAIN)
 		flags_hand_on(t);
 	else
 		flags_merge(t);
 	op_rm(e, 8, 0x83, 1, 0, reg(R15));              /* add r15, k + 1 */
 	b1(e, k + 1);
+	if (how == EXIT_LOOKUP) {
+		if (!rip_set)
+			mov_ri(e, RAX, rip);
+		emit_jc_probe(t);
+		merge_exact(e);
+	}
 	bool to_cold = how == EXIT_CHAIN && !t->in_cold;
 
 	if (how == EXIT_CHAIN) {
@@ -452,13 +566,7 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	} else if (how == EXIT_CHAIN) {
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		mov_ri(e, RSI, (uint64_t)(uintptr_t)(tr_rx + (site - tr_wr)));
-		op_rm(e, 4, 0x8b, 1, RDX, reg(R15));
 		call_abs(e, (const void *)tr_chain_miss);
-		/* It may have run one instruction in the interpreter. */
-		op_rm(e, 4, 0x03, 1, R15, xm(XOFF(tr_count)));
-		load(e, RCX, 4, xm(XOFF(tr_count)));
-		op_rm(e, 4, 0xc1, 1, 4, reg(RCX));      /* shl ecx, 17 */
-		b1(e, 17);
 	}
 	if (how != EXIT_PLAIN) {
 		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));
@@ -472,8 +580,6 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
 	op_rm(e, 4, 0x81, 1, 1, reg(RAX));                      /* or */
 	b4(e, flags);
-	if (how == EXIT_CHAIN)
-		op_rm(e, 4, 0x09, 1, RCX, reg(RAX));    /* or eax, ecx */
 	jmp_to(e, t->epilogue);
 	if (to_cold)
 		swap_section(t);
@@ -1477,8 +1583,12 @@ static void emit_block(struct tr *t)
 	load(e, RCX, 8, xm(XOFF(tr_epoch)));
 	op_rm(e, 8, 0x39, 1, RCX, mem(RAX, 0));         /* cmp [rax], rcx */
 	checked = jcc_fwd(e, CC_Z);
-	for (unsigned off = 0; off < b->nbytes;) {
-		unsigned left = b->nbytes - off;
+	unsigned in_page = 0x1000 - (unsigned)(b->lin & 0xfff);
+
+	if (in_page > b->nbytes)
+		in_page = b->nbytes;
+	for (unsigned off = 0; off < in_page;) {
+		unsigned left = in_page - off;
 		struct mref m;
 		uint64_t v = 0;
 
@@ -1486,7 +1596,7 @@ static void emit_block(struct tr *t)
 
 		/* The last 8 bytes overlap the ones before. */
 		if (left < 8 && off >= 8)
-			off = b->nbytes - 8;
+			off = in_page - 8;
 		m = mem(R14, (int32_t)((b->lin & 0xfff) + off));
 		if (wide) {
 			memcpy(&v, b->src + off, 8);
@@ -1507,6 +1617,40 @@ static void emit_block(struct tr *t)
 			bail[nbail++] = jcc_fwd(e, CC_NZ);
 		else
 			e->full = true;
+	}
+	/* An instruction that crosses into the next page (a block of its
+	 * own): the rest of its bytes there, through the TLB. */
+	if (in_page < b->nbytes) {
+		struct mref ent = { .base = R13, .index = RAX };
+		uint64_t next = (b->lin & ~0xfffull) + 0x1000;
+
+		mov_ri(e, RAX, ((next >> 12) % TLB_SIZE) << 6);
+		mov_ri(e, RCX, next | (b->a20 ? 1 : 5));
+		ent.disp = (int32_t)offsetof(struct tlb_entry, vpage);
+		op_rm(e, 8, 0x3b, 1, RCX, ent);
+		bail[nbail++] = jcc_fwd(e, CC_NZ);
+		ent.disp = (int32_t)offsetof(struct tlb_entry, exec);
+		op_rm(e, 1, 0x80, 1, 7, ent);
+		b1(e, 0);
+		bail[nbail++] = jcc_fwd(e, CC_Z);
+		if (b->user) {
+			ent.disp = (int32_t)offsetof(struct tlb_entry, user);
+			op_rm(e, 1, 0x80, 1, 7, ent);
+			b1(e, 0);
+			bail[nbail++] = jcc_fwd(e, CC_Z);
+		}
+		ent.disp = (int32_t)offsetof(struct tlb_entry, host);
+		op_rm(e, 8, 0x8b, 1, RCX, ent);
+		op_rm(e, 8, 0x85, 1, RCX, reg(RCX));
+		bail[nbail++] = jcc_fwd(e, CC_Z);
+		for (unsigned off = in_page; off < b->nbytes; off++) {
+			op_rm(e, 1, 0x80, 1, 7, mem(RCX, (int32_t)(off - in_page)));
+			b1(e, b->src[off]);
+			if (nbail < TR_MAX_BAIL)
+				bail[nbail++] = jcc_fwd(e, CC_NZ);
+			else
+				e->full = true;
+		}
 	}
 	mov_ri(e, RAX, (uint64_t)(uintptr_t)epoch);
 	load(e, RCX, 8, xm(XOFF(tr_epoch)));
@@ -1602,6 +1746,7 @@ tr_fn tr_translate(const struct tr_block *b, void **chain)
 		tr_used = 0;
 		tr_cold_used = TR_HOT_SIZE;
 		tr_gen++;
+		memset(tr_jc, 0, TR_JC_SIZE * sizeof(*tr_jc));
 	}
 	return NULL;
 }

@@ -46,6 +46,9 @@ tr_fn tr_translate(const struct tr_block *b, void **chain);
  * from tr_translate, of the same generation). */
 void tr_patch(void *site, const void *target);
 extern __thread uint32_t tr_gen;
+/* Remember chain as lin's translated block for this privilege level and
+ * A20 state, for exits to lin from other translated code. */
+void tr_jc_fill(uint64_t lin, bool user, bool a20, void *chain);
 
 /* exec.c: run the recorded instruction s at rip (instruction k of its
  * block, after base others since the translated code was called) in the
@@ -59,11 +62,7 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 void *tr_lookup(struct x86 *c);
 /* exec.c: an unpatched jump at site (its end) from translated code to
  * c->rip in the same page: patch it to the block there if that is
- * translated, else, when the target lies in the page's last 16 bytes
- * (where an instruction may cross into the next page and so belong to
- * no block), run that one instruction in the interpreter (base:
- * instructions completed before it) and look up the block after it.
- * c->tr_count: how many it ran (0 or 1). */
-void *tr_chain_miss(struct x86 *c, void *site, unsigned base);
+ * translated (tr_lookup's result either way). */
+void *tr_chain_miss(struct x86 *c, void *site);
 
 #endif

@@ -1231,8 +1231,8 @@ static uint8_t *bus_ram(void *opaque, uint64_t gpa, uint64_t *avail, bool *ro)
 {
 	(void)opaque;
 	*ro = false;
-	if (gpa >= CODE && gpa < CODE + 0x1000) {
-		*avail = CODE + 0x1000 - gpa;
+	if (gpa >= CODE && gpa < CODE + 0x2000) {
+		*avail = CODE + 0x2000 - gpa;
 		return (uint8_t *)gpa;
 	}
 	if (gpa >= DATA && gpa < DATA + DATA_SIZE) {
@@ -1285,7 +1285,7 @@ static const struct x86_bus test_bus = {
 	.exception = bus_exception, .memmap_gen = &memmap_gen,
 };
 
-/* 4-level tables at PT mapping the code page and the data pages, user,
+/* 4-level tables at PT mapping the code pages and the data pages, user,
  * writable, 4 KiB pages. */
 static void build_page_tables(void)
 {
@@ -1299,6 +1299,7 @@ static void build_page_tables(void)
 	pd[CODE >> 21] = (PT + 0x3000) | 7;
 	pd[DATA >> 21] = (PT + 0x4000) | 7;
 	pt[0] = CODE | 7;
+	pt[1] = (CODE + 0x1000) | 7;    /* page-cross's second page */
 	for (unsigned k = 0; k < DATA_SIZE / 0x1000; k++)
 		pt2[k] = (DATA + k * 0x1000) | 7;
 }
@@ -1685,6 +1686,60 @@ static void rmw_write_fault(void)
 		test_pass("soft-diff/rmw-write-fault");
 }
 
+/* An instruction that crosses from one code page into the next, in a
+ * loop: a block of its own, whose translation checks its bytes in both
+ * pages, then leaves for the next page's code through the jump cache.
+ * One instruction at a time, and through x86_run translated. */
+static void page_cross(void)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x28, 0x00, 0x00, 0x00,           /* mov ecx, 40 */
+		0xe8, 0xf1, 0x0f, 0x00, 0x00,           /* call CODE+0xffb */
+		0xff, 0xc9,                             /* dec ecx */
+		0x75, 0xf7,                             /* jnz the call */
+	};
+	static const uint8_t far[] = {
+		0x48, 0x05, 0x78, 0x56, 0x34, 0x12,     /* add rax, imm32 */
+		0x48, 0x01, 0xc2,                       /* add rdx, rax */
+		0x48, 0xc1, 0xc2, 0x07,                 /* rol rdx, 7 */
+		0xc3,                                   /* ret */
+	};
+	static uint8_t data0[DATA_SIZE];
+	static struct outcome nat, sim;
+	struct gen g = { .len = sizeof(code) };
+	struct native_regs in;
+	char why[256];
+	unsigned failures = 0;
+
+	memcpy(g.buf, code, sizeof(code));
+	memcpy((void *)(CODE + 0xffb), far, sizeof(far));
+	memset(&in, 0, sizeof(in));
+	in.r[0] = 0x0123456789abcdefull;
+	in.r[3] = BASE;
+	in.r[4] = STACK;
+	in.rflags = 0x202;
+	uint16_t cw = 0x037f;
+	memcpy(in.fx, &cw, 2);
+	uint32_t mxcsr = 0x1f80;
+	memcpy(in.fx + 24, &mxcsr, 4);
+	memset(data0, 0, sizeof(data0));
+	data0[TSS - DATA + 0x66] = 0x68;
+	memcpy((void *)DATA, data0, DATA_SIZE);
+	run_native(&g, &in, &nat);
+	for (int how = 0; how < 2; how++) {
+		run_interp(&g, &in, data0, &sim, how ? 1000 : 0, how ? 3 : 1,
+			   how == 1);
+		if (!same(&nat, &sim, 0, why, sizeof(why))) {
+			test_fail("soft-diff/page-cross", "%s: %s",
+				  how ? "x86_run" : "x86_step", why);
+			failures++;
+		}
+	}
+	memset((void *)(CODE + 0xffb), 0, sizeof(far));
+	if (!failures)
+		test_pass("soft-diff/page-cross");
+}
+
 int main(void)
 {
 	const char *env_seed = getenv("SOFT_DIFF_SEED");
@@ -1697,7 +1752,7 @@ int main(void)
 	static uint8_t data0[DATA_SIZE];
 	static struct outcome nat, sim;
 
-	if (mmap((void *)CODE, 0x1000, PROT_READ | PROT_WRITE | PROT_EXEC,
+	if (mmap((void *)CODE, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
 	    MAP_FAILED ||
 	    mmap((void *)DATA, DATA_SIZE, PROT_READ | PROT_WRITE,
@@ -1785,5 +1840,7 @@ int main(void)
 		directed_cases();
 	if (!only || !strcmp(only, "rmw-write-fault"))
 		rmw_write_fault();
+	if (!only || !strcmp(only, "page-cross"))
+		page_cross();
 	return test_exit();
 }
