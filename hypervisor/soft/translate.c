@@ -1058,19 +1058,24 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 				     ((wr ? 2 : 0) + (t->b->user ? 1 : 0)));
 	uint8_t *slow, *end, *to_stop, *code_hit = NULL;
 
-	/* lin (rsi) = offset (rbp) + the FS/GS base. */
-	op_rm(e, 8, 0x8b, 1, RSI, reg(RBP));
-	if (seg == S_FS || seg == S_GS)
+	/* The linear address: the offset (rbp), or rsi with the FS/GS
+	 * base added. */
+	int lin = RBP;
+
+	if (seg == S_FS || seg == S_GS) {
+		lin = RSI;
+		op_rm(e, 8, 0x8b, 1, RSI, reg(RBP));
 		op_rm(e, 8, 0x03, 1, RSI,
 		      xm(XOFF(seg) + seg * (int32_t)sizeof(struct x86_seg) +
 			 (int32_t)offsetof(struct x86_seg, base)));
+	}
 	/* rax = entry offset; rdi = tag of the last byte's page. */
-	op_rm(e, 8, 0x8b, 1, RAX, reg(RSI));
+	op_rm(e, 8, 0x8b, 1, RAX, reg(lin));
 	op_rm(e, 8, 0xc1, 1, 5, reg(RAX));              /* shr rax, 6 */
 	b1(e, 6);
 	op_rm(e, 4, 0x81, 1, 4, reg(RAX));              /* and eax, ... */
 	b4(e, (TLB_SIZE - 1) << 6);
-	op_rm(e, 8, 0x8d, 1, RDI, mem(RSI, (int32_t)size - 1));
+	op_rm(e, 8, 0x8d, 1, RDI, mem(lin, (int32_t)size - 1));
 	op_rm(e, 8, 0x81, 1, 4, reg(RDI));              /* and rdi, -4096 */
 	b4(e, 0xfffff000u);
 	op_rm(e, 8, 0x83, 1, 1, reg(RDI));              /* or rdi, tag */
@@ -1078,12 +1083,13 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	op_rm(e, 8, 0x3b, 1, RDI, (struct mref){ .base = R13, .index = RAX,
 						 .disp = fast_off });
 	slow = jcc_fwd(e, CC_NZ);
-	op_rm(e, 8, 0x8b, 1, RDX, (struct mref){
+	/* rdx = the page's host address + the offset in it. */
+	op_rm(e, 4, 0x8b, 1, RDX, reg(lin));            /* mov edx, lin */
+	op_rm(e, 4, 0x81, 1, 4, reg(RDX));              /* and edx, 0xfff */
+	b4(e, 0xfff);
+	op_rm(e, 8, 0x03, 1, RDX, (struct mref){
 		.base = R13, .index = RAX,
 		.disp = (int32_t)offsetof(struct tlb_entry, host) });
-	op_rm(e, 4, 0x81, 1, 4, reg(RSI));              /* and esi, 0xfff */
-	b4(e, 0xfff);
-	op_rm(e, 8, 0x03, 1, RDX, reg(RSI));            /* add rdx, rsi */
 	bool pend0 = t->pend, pend1;
 	uint32_t keep0 = t->pend_keep, keep1;
 
