@@ -14,9 +14,11 @@
  * Host registers inside a block: rbx the CPU, r12 the scratch struct
  * insn, r13 the TLB's entries, r14 the block's code page in host memory
  * (for stores into it), rbp a memory operand's offset (kept across calls
- * into the interpreter).  rax, rcx, rsi, rdi and r8-r11 are
- * temporaries; rdx holds a memory operand's host address between the
- * TLB check and the access.
+ * into the interpreter), r11 the pending flags.  rsi, rdi and r8-r10
+ * hold the guest registers the block uses most (loaded at its start,
+ * stored back before anything outside the block may look: exits, calls
+ * into C).  rax and rcx are temporaries; rdx holds a memory operand's
+ * host address between the TLB check and the access.
  */
 
 #include <pthread.h>
@@ -404,13 +406,49 @@ static void swap_section(struct tr *t)
 	t->in_cold = !t->in_cold;
 }
 
+/* The host registers that hold guest registers in a block, and which
+ * one holds each guest register (-1: none) while a block is emitted
+ * (regcache_plan): only registers the block uses with 32- or 64-bit
+ * operands, so the host register's full value is the guest's. */
+static const int8_t cache_hosts[] = { RSI, RDI, R8, R9, R10 };
+#define NCACHE ((int)sizeof(cache_hosts))
+static __thread int8_t cached[16];
+static __thread bool cached_written[16];        /* by some instruction */
+
 /* The guest register r as an operand of size bytes (AH-BH where the
  * instruction says so). */
 static struct mref greg(const struct insn *s, unsigned r, unsigned size)
 {
+	if (cached[r & 15] >= 0)
+		return reg(cached[r & 15]);
 	if (size == 1 && r >= 4 && r < 8 && !s->rex_present)
 		return xm(XOFF(r) + 8 * (int32_t)(r - 4) + 1);
 	return xm(XOFF(r) + 8 * (int32_t)r);
+}
+
+/* All 64 bits of guest register r. */
+static struct mref greg64(unsigned r)
+{
+	if (cached[r & 15] >= 0)
+		return reg(cached[r & 15]);
+	return xm(XOFF(r) + 8 * (int32_t)r);
+}
+
+/* Cached guest registers back to struct x86 (the ones the block
+ * writes), before code outside the block may read them. */
+static void cache_store(struct em *e)
+{
+	for (int r = 0; r < 16; r++)
+		if (cached[r] >= 0 && cached_written[r])
+			store(e, 8, xm(XOFF(r) + 8 * r), cached[r]);
+}
+
+/* ... and from it: at the block's start, after calls into C. */
+static void cache_load(struct em *e)
+{
+	for (int r = 0; r < 16; r++)
+		if (cached[r] >= 0)
+			load(e, cached[r], 8, xm(XOFF(r) + 8 * r));
 }
 
 /* Store host register r into the guest register g written with size
@@ -535,6 +573,7 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	struct em *e = &t->e;
 	uint8_t *out, *site = NULL;
 
+	cache_store(e);
 	if (how != EXIT_PLAIN)
 		flags_hand_on(t);
 	else
@@ -622,6 +661,7 @@ static void emit_raise_gp0(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 
+	cache_store(e);
 	flags_merge(t);
 	emit_fault_point(t, k);
 	op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));    /* mov rdi, rbx */
@@ -766,6 +806,158 @@ static uint64_t imm_of(const struct insn *s, unsigned size, bool imm8)
 	return v & szmask(size);
 }
 
+/* The host register holding guest register r, or -1. */
+static int hreg(unsigned r)
+{
+	return cached[r & 15];
+}
+
+/*
+ * emit_op's forms whose destination is a guest register held in a host
+ * register (regcache_plan): the host instruction on that register
+ * itself, its other operand wherever it is.  32-bit results zero-extend
+ * there as in the guest.  False when the form is not one of these.
+ */
+static bool emit_op_cached(struct tr *t, unsigned k, struct mref loc)
+{
+	struct em *e = &t->e;
+	const struct insn *s = t->b->insn[k];
+	unsigned sz = t->size[k], aop = (s->op >> 3) & 7, op = s->reg & 7;
+	unsigned form = t->form[k];
+	int g = hreg(s->reg);
+	bool e_host = loc.direct;       /* the E operand is a host register */
+	uint32_t keep = (aop == 1 || aop == 4 || aop == 6) ? FL_LOGIC
+							   : FL_ARITH;
+
+	switch (form) {
+	case FOP_MOV_EG:
+		if (!e_host)
+			return false;
+		load(e, loc.base, sz, greg(s, s->reg, sz));
+		return true;
+	case FOP_MOV_GE:
+		if (g < 0)
+			return false;
+		load(e, g, sz, loc);
+		return true;
+	case FOP_ALU_EG:
+		if (!e_host)
+			return false;
+		if (aop == 2 || aop == 3)
+			emit_cf_in(t);
+		op_sz(e, sz, aop * 8 + 3, loc.base, greg(s, s->reg, sz));
+		emit_flags(t, k, keep, true);
+		return true;
+	case FOP_ALU_GE:
+		if (g < 0)
+			return false;
+		if (aop == 2 || aop == 3)
+			emit_cf_in(t);
+		op_sz(e, sz, aop * 8 + 3, g, loc);
+		emit_flags(t, k, keep, true);
+		return true;
+	case FOP_GRP1:
+	case FOP_ALU_AI: {
+		bool grp1 = form == FOP_GRP1;
+		unsigned o = grp1 ? op : aop;
+
+		if (!e_host)
+			return false;
+		if (o == 2 || o == 3)
+			emit_cf_in(t);
+		op_sz(e, sz, 0x81, (int)o, loc);
+		imm(e, sz, imm_of(s, sz, grp1 && s->op == 0x83));
+		emit_flags(t, k, (o == 1 || o == 4 || o == 6) ? FL_LOGIC
+							     : FL_ARITH, true);
+		return true;
+	}
+	case FOP_TEST_EG:
+		if (e_host)
+			op_sz(e, sz, 0x85, loc.base, greg(s, s->reg, sz));
+		else if (g >= 0)
+			op_sz(e, sz, 0x85, g, loc);
+		else
+			return false;
+		emit_flags(t, k, FL_LOGIC, true);
+		return true;
+	case FOP_TEST_AI:
+	case FOP_GRP3: {
+		unsigned o = form == FOP_GRP3 ? op : 0;
+
+		if (!e_host)
+			return false;
+		if (o <= 1) {
+			op_sz(e, sz, 0xf7, 0, loc);
+			imm(e, sz, imm_of(s, sz, false));
+			emit_flags(t, k, FL_LOGIC, true);
+		} else {
+			op_sz(e, sz, 0xf7, (int)o, loc);        /* not/neg */
+			if (o == 3)
+				emit_flags(t, k, FL_ARITH, true);
+		}
+		return true;
+	}
+	case FOP_SHIFT: {
+		/* Counts in CL may be zero: emit_op's way. */
+		bool all = op >= 4;
+
+		if (!e_host || s->op >= 0xd2)
+			return false;
+		if (op == 6)
+			op = 4;
+		if (op == 2 || op == 3)
+			emit_cf_in(t);
+		op_sz(e, sz, 0xc1, (int)op, loc);
+		b1(e, s->op < 0xd0 ? (uint8_t)s->imm[0] : 1);
+		emit_flags(t, k, op < 4 ? 0x801 : FL_LOGIC, all);
+		return true;
+	}
+	case FOP_INCDEC_E:
+		if (!e_host)
+			return false;
+		op_sz(e, sz, 0xff, s->reg & 1, loc);
+		emit_flags(t, k, FL_ARITH & ~1u, false);
+		return true;
+	case FOP_IMUL:
+		if (g < 0)
+			return false;
+		op_rm(e, sz, 0x0faf, 2, g, loc);
+		emit_flags(t, k, FL_ARITH, true);
+		return true;
+	case FOP_IMUL_I:
+		if (g < 0)
+			return false;
+		if (s->op == 0x6b) {
+			op_rm(e, sz, 0x6b, 1, g, loc);
+			b1(e, (uint8_t)s->imm[0]);
+		} else {
+			op_rm(e, sz, 0x69, 1, g, loc);
+			imm(e, sz, s->imm[0]);
+		}
+		emit_flags(t, k, FL_ARITH, true);
+		return true;
+	case FOP_MOVZX:
+		if (g < 0)
+			return false;
+		op_rm(e, 4, s->op == 0xb6 ? 0x0fb6 : 0x0fb7, 2, g, loc);
+		return true;
+	case FOP_MOVSX:
+		if (g < 0)
+			return false;
+		op_rm(e, sz, s->op == 0xbe ? 0x0fbe : 0x0fbf, 2, g, loc);
+		return true;
+	case FOP_MOVSXD:
+		if (g < 0)
+			return false;
+		if (sz == 8)
+			op_rm(e, 8, 0x63, 1, g, loc);
+		else
+			load(e, g, 4, loc);
+		return true;
+	}
+	return false;
+}
+
 /*
  * The operation of instruction k on its E operand at loc (a guest
  * register, the host address in rdx, or the scratch word after a slow
@@ -781,6 +973,8 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	uint32_t keep = (aop == 1 || aop == 4 || aop == 6) ? FL_LOGIC
 							   : FL_ARITH;
 
+	if (emit_op_cached(t, k, loc))
+		return;
 	switch (form) {
 	case FOP_MOV_EG:
 		load(e, RAX, sz, greg(s, s->reg, sz));
@@ -875,7 +1069,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 
 		load(e, RAX, sz, loc);
 		if (s->op >= 0xd2) {
-			load(e, RCX, 1, xm(XOFF(r) + 8 * R_CX));
+			load(e, RCX, 4, greg64(R_CX));
 			op_rm(e, 4, 0x81, 1, 4, reg(RCX));
 			b4(e, mask);
 			zero = jcc_fwd(e, CC_Z);
@@ -922,15 +1116,15 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		uint8_t *skip, *done;
 		unsigned hcc;
 
-		load(e, RSI, sz, loc);
+		load(e, RDX, sz, loc);
 		hcc = emit_cond(t, s->op & 15);
 		skip = jcc_fwd(e, hcc ^ 1);
-		store_greg(e, s, s->reg, sz, RSI);
+		store_greg(e, s, s->reg, sz, RDX);
 		if (sz == 4) {
 			done = jmp_fwd(e);
 			land(e, skip);
-			load(e, RSI, 4, greg(s, s->reg, 4));
-			store_greg(e, s, s->reg, 4, RSI);
+			load(e, RDX, 4, greg(s, s->reg, 4));
+			store_greg(e, s, s->reg, 4, RDX);
 			land(e, done);
 		} else {
 			land(e, skip);
@@ -1058,35 +1252,36 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 				     ((wr ? 2 : 0) + (t->b->user ? 1 : 0)));
 	uint8_t *slow, *end, *to_stop, *code_hit = NULL;
 
-	/* The linear address: the offset (rbp), or rsi with the FS/GS
+	/* The linear address: the offset (rbp), or rcx with the FS/GS
 	 * base added. */
 	int lin = RBP;
 
 	if (seg == S_FS || seg == S_GS) {
-		lin = RSI;
-		op_rm(e, 8, 0x8b, 1, RSI, reg(RBP));
-		op_rm(e, 8, 0x03, 1, RSI,
+		lin = RCX;
+		op_rm(e, 8, 0x8b, 1, RCX, reg(RBP));
+		op_rm(e, 8, 0x03, 1, RCX,
 		      xm(XOFF(seg) + seg * (int32_t)sizeof(struct x86_seg) +
 			 (int32_t)offsetof(struct x86_seg, base)));
 	}
-	/* rax = entry offset; rdi = tag of the last byte's page. */
+	/* rax = entry offset; edx = the offset in the page; rcx = tag of
+	 * the last byte's page. */
 	op_rm(e, 8, 0x8b, 1, RAX, reg(lin));
 	op_rm(e, 8, 0xc1, 1, 5, reg(RAX));              /* shr rax, 6 */
 	b1(e, 6);
 	op_rm(e, 4, 0x81, 1, 4, reg(RAX));              /* and eax, ... */
 	b4(e, (TLB_SIZE - 1) << 6);
-	op_rm(e, 8, 0x8d, 1, RDI, mem(lin, (int32_t)size - 1));
-	op_rm(e, 8, 0x81, 1, 4, reg(RDI));              /* and rdi, -4096 */
-	b4(e, 0xfffff000u);
-	op_rm(e, 8, 0x83, 1, 1, reg(RDI));              /* or rdi, tag */
-	b1(e, t->b->a20 ? 1 : 5);
-	op_rm(e, 8, 0x3b, 1, RDI, (struct mref){ .base = R13, .index = RAX,
-						 .disp = fast_off });
-	slow = jcc_fwd(e, CC_NZ);
-	/* rdx = the page's host address + the offset in it. */
 	op_rm(e, 4, 0x8b, 1, RDX, reg(lin));            /* mov edx, lin */
 	op_rm(e, 4, 0x81, 1, 4, reg(RDX));              /* and edx, 0xfff */
 	b4(e, 0xfff);
+	op_rm(e, 8, 0x8d, 1, RCX, mem(lin, (int32_t)size - 1));
+	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* and rcx, -4096 */
+	b4(e, 0xfffff000u);
+	op_rm(e, 8, 0x83, 1, 1, reg(RCX));              /* or rcx, tag */
+	b1(e, t->b->a20 ? 1 : 5);
+	op_rm(e, 8, 0x3b, 1, RCX, (struct mref){ .base = R13, .index = RAX,
+						 .disp = fast_off });
+	slow = jcc_fwd(e, CC_NZ);
+	/* rdx += the page's host address. */
 	op_rm(e, 8, 0x03, 1, RDX, (struct mref){
 		.base = R13, .index = RAX,
 		.disp = (int32_t)offsetof(struct tlb_entry, host) });
@@ -1111,6 +1306,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	land(e, slow);
 	t->pend = pend0;
 	t->pend_keep = keep0;
+	cache_store(e);
 	flags_sync(t);
 	emit_fault_point(t, k);
 	if (rd) {
@@ -1120,6 +1316,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 		mov_ri(e, RCX, size);
 		call_abs(e, (const void *)x86_read_slow);
 		store(e, 8, xm(XOFF(tr_scratch)), RAX);
+		cache_load(e);
 	}
 	emit_op(t, k, xm(XOFF(tr_scratch)));
 	if (wr) {
@@ -1135,6 +1332,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 		call_abs(e, (const void *)x86_write_slow);
 		if (t->pend)
 			load(e, R11, 8, xm(XOFF(tr_hflags)));
+		cache_load(e);
 	}
 	/* Both paths on with the same state: the fast path's pending flags
 	 * came from before this instruction, which the slow path stored. */
@@ -1179,9 +1377,9 @@ static void emit_ea(struct tr *t, unsigned k)
 		return;
 	}
 	if (s->ea_base >= 0) {
-		load(e, RBP, 8, xm(XOFF(r) + 8 * s->ea_base));
+		load(e, RBP, 8, greg64((unsigned)s->ea_base));
 		if (s->ea_index >= 0) {
-			load(e, RAX, 8, xm(XOFF(r) + 8 * s->ea_index));
+			load(e, RAX, 8, greg64((unsigned)s->ea_index));
 			op_rm(e, 8, 0x8d, 1, RBP, (struct mref){
 				.base = RBP, .index = RAX,
 				.scale = s->ea_scale, .disp = s->ea_disp });
@@ -1189,7 +1387,7 @@ static void emit_ea(struct tr *t, unsigned k)
 			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, s->ea_disp));
 		}
 	} else if (s->ea_index >= 0) {
-		load(e, RBP, 8, xm(XOFF(r) + 8 * s->ea_index));
+		load(e, RBP, 8, greg64((unsigned)s->ea_index));
 		if (s->ea_scale) {
 			op_rm(e, 8, 0xc1, 1, 4, reg(RBP));      /* shl */
 			b1(e, s->ea_scale);
@@ -1352,7 +1550,15 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case TR_BSWAP: {
 		unsigned r = (s->op & 7) | (s->rex & 1 ? 8 : 0);
+		int h = hreg(r);
 
+		if (h >= 0) {
+			if (sz == 8 || h >= 8)
+				b1(e, 0x40 | (sz == 8 ? 8 : 0) | (h >= 8 ? 1 : 0));
+			b1(e, 0x0f);
+			b1(e, 0xc8 + (h & 7));                  /* bswap */
+			return;
+		}
 		load(e, RAX, sz, greg(s, r, sz));
 		if (sz == 8)
 			b1(e, 0x48);
@@ -1379,6 +1585,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case FOP_GENERIC:
 		flags_sync(t);
+		cache_store(e);
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		op_rm(e, 8, 0x8b, 1, RSI, reg(R12));
 		mov_ri(e, RDX, (uint64_t)(uintptr_t)t->generic[k]);
@@ -1388,6 +1595,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		call_abs(e, (const void *)tr_generic);
 		op_rm(e, 8, 0x85, 1, RAX, reg(RAX));            /* test */
 		jcc_to(e, CC_NZ, t->epilogue);
+		cache_load(e);
 		return;
 	case FOP_JCC:
 		v = t->lin[k + 1] + sext(s->imm[0], s->twobyte ? 4 : 1);
@@ -1405,11 +1613,29 @@ static void emit_insn(struct tr *t, unsigned k)
 		else
 			emit_raise_gp0(t, k);
 		return;
-	case FOP_LEA:
+	case FOP_LEA: {
+		int g = hreg(s->reg), hb = s->ea_base >= 0 ?
+			hreg((unsigned)s->ea_base) : -1;
+
+		/* Into a cached register from cached ones: one host LEA. */
+		if (g >= 0 && !s->riprel && hb >= 0 && s->asize == 8 &&
+		    (s->ea_index < 0 || hreg((unsigned)s->ea_index) >= 0)) {
+			op_rm(e, sz, 0x8d, 1, g, (struct mref){
+				.base = (int8_t)hb,
+				.index = (int8_t)(s->ea_index >= 0 ?
+					hreg((unsigned)s->ea_index) : -1),
+				.scale = s->ea_scale, .disp = s->ea_disp });
+			return;
+		}
 		emit_ea(t, k);
+		if (g >= 0) {
+			op_rm(e, sz, 0x8b, 1, g, reg(RBP));
+			return;
+		}
 		op_rm(e, sz, 0x8b, 1, RAX, reg(RBP));
 		store_greg(e, s, s->reg, sz, RAX);
 		return;
+	}
 	case FOP_MOV_RI:
 		v = s->imm[0] & szmask(sz);
 		if (sz == 2) {
@@ -1511,6 +1737,137 @@ static void flags_liveness(struct tr *t)
 	}
 }
 
+/* Guest register uses, for regcache_plan. */
+struct reg_uses {
+	unsigned n[16];
+	bool bad[16], written[16];
+};
+
+static void use(struct reg_uses *u, const struct insn *s, unsigned r,
+		unsigned size, bool write)
+{
+	r &= 15;
+	if (size < 4) {
+		/* Byte and word operands (and AH-BH) stay in memory. */
+		u->bad[r] = true;
+		if (size == 1 && r >= 4 && r < 8 && !s->rex_present)
+			u->bad[r - 4] = true;
+		return;
+	}
+	u->n[r]++;
+	u->written[r] |= write;
+}
+
+/* Which guest registers live in host registers while the block runs:
+ * the ones it uses most (twice or more), never RSP (the fault paths and
+ * the stack forms read it in struct x86) nor one it uses as a byte or
+ * word. */
+static void regcache_plan(struct tr *t)
+{
+	struct reg_uses u = { { 0 }, { false }, { false } };
+	const struct tr_block *b = t->b;
+
+	for (unsigned k = 0; k < b->n; k++) {
+		const struct insn *s = b->insn[k];
+		unsigned form = t->form[k], sz = t->size[k], es = e_size(t, k);
+		unsigned aop = (s->op >> 3) & 7, op = s->reg & 7;
+		unsigned rr = (s->op & 7) | (s->rex & 1 ? 8 : 0);
+		bool e_reg = !s->mem;
+
+		if (form == FOP_GENERIC)
+			continue;
+		if (s->mem && !s->riprel) {
+			if (s->ea_base >= 0)
+				use(&u, s, (unsigned)s->ea_base, 8, false);
+			if (s->ea_index >= 0)
+				use(&u, s, (unsigned)s->ea_index, 8, false);
+		}
+		switch (form) {
+		case FOP_MOV_EG:
+			use(&u, s, s->reg, sz, false);
+			if (e_reg)
+				use(&u, s, s->rm, es, true);
+			break;
+		case FOP_MOV_GE: case FOP_MOVZX: case FOP_MOVSX:
+		case FOP_MOVSXD: case FOP_IMUL_I: case FOP_LEA:
+			use(&u, s, s->reg, sz, true);
+			if (e_reg && form != FOP_LEA)
+				use(&u, s, s->rm, es, false);
+			break;
+		case FOP_ALU_EG:
+			use(&u, s, s->reg, sz, false);
+			if (e_reg)
+				use(&u, s, s->rm, es, aop != 7);
+			break;
+		case FOP_ALU_GE: case FOP_CMOV: case FOP_IMUL:
+			use(&u, s, s->reg, sz, form != FOP_ALU_GE || aop != 7);
+			if (e_reg)
+				use(&u, s, s->rm, es, false);
+			break;
+		case FOP_TEST_EG:
+			use(&u, s, s->reg, sz, false);
+			if (e_reg)
+				use(&u, s, s->rm, es, false);
+			break;
+		case FOP_ALU_AI:
+			use(&u, s, R_AX, sz, aop != 7);
+			break;
+		case FOP_TEST_AI:
+			use(&u, s, R_AX, sz, false);
+			break;
+		case FOP_GRP1: case FOP_SHIFT: case FOP_GRP3:
+		case FOP_INCDEC_E: case FOP_MOV_EI: case FOP_SETCC:
+			if (e_reg)
+				use(&u, s, s->rm, es,
+				    form == FOP_GRP1 ? op != 7 :
+				    form == FOP_GRP3 ? op >= 2 : true);
+			if (form == FOP_SHIFT && s->op >= 0xd2)
+				use(&u, s, R_CX, 4, false);
+			break;
+		case FOP_MOV_RI: case FOP_POP:
+			use(&u, s, rr, form == FOP_POP ? 8 : sz, true);
+			break;
+		case FOP_PUSH:
+			use(&u, s, rr, 8, false);
+			break;
+		case TR_BSWAP:
+			use(&u, s, rr, sz, true);
+			break;
+		case TR_JMPI: case TR_CALLI:
+			if (e_reg)
+				use(&u, s, s->rm, 8, false);
+			break;
+		case FOP_JCC: case FOP_JMP: case FOP_CALL: case FOP_RET:
+		case TR_NOP:
+			break;
+		default:
+			u.bad[s->reg & 15] = u.bad[s->rm & 15] = true;
+			break;
+		}
+	}
+	u.bad[R_SP] = true;
+	for (int h = 0; h < NCACHE; h++) {
+		int best = -1;
+
+		for (int r = 0; r < 16; r++)
+			if (!u.bad[r] && cached[r] < 0 && u.n[r] >= 2 &&
+			    (best < 0 || u.n[r] > u.n[best]))
+				best = r;
+		if (best < 0)
+			break;
+		cached[best] = cache_hosts[h];
+		cached_written[best] = u.written[best];
+	}
+}
+
+static void regcache_reset(void)
+{
+	for (int r = 0; r < 16; r++) {
+		cached[r] = -1;
+		cached_written[r] = false;
+	}
+}
+
 static bool form_ends(unsigned form)
 {
 	return form == FOP_JMP || form == FOP_CALL || form == FOP_RET ||
@@ -1530,6 +1887,7 @@ static void emit_block(struct tr *t)
 					  0x41, 0x56, 0x41, 0x57 };
 	const struct tr_block *b = t->b;
 
+	regcache_reset();
 	t->lin[0] = b->lin;
 	for (unsigned k = 0; k < b->n; k++) {
 		t->lin[k + 1] = t->lin[k] + b->insn[k]->len;
@@ -1666,6 +2024,8 @@ static void emit_block(struct tr *t)
 	t->pend = true;
 	t->pend_keep = FL_ARITH;
 	flags_liveness(t);
+	regcache_plan(t);
+	cache_load(e);
 	for (unsigned k = 0; k < b->n; k++) {
 		emit_insn(t, k);
 		/* Forms that always leave the block end it here. */
@@ -1684,6 +2044,7 @@ static void emit_block(struct tr *t)
 	op_rm(e, 4, 0x81, 1, 1, reg(RAX));
 	b4(e, TR_DONE);
 	jmp_to(e, t->epilogue);
+	regcache_reset();
 }
 
 /* Debugging aid: HVMD_SOFT_TRANSLATE_DUMP=DIR writes each block's host
