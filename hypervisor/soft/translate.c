@@ -1377,14 +1377,27 @@ static void emit_ea(struct tr *t, unsigned k)
 		return;
 	}
 	if (s->ea_base >= 0) {
-		load(e, RBP, 8, greg64((unsigned)s->ea_base));
+		/* Cached registers serve as the LEA's own base and index. */
+		int b = hreg((unsigned)s->ea_base);
+
+		if (b < 0) {
+			load(e, RBP, 8, greg64((unsigned)s->ea_base));
+			b = RBP;
+		}
 		if (s->ea_index >= 0) {
-			load(e, RAX, 8, greg64((unsigned)s->ea_index));
+			int x = hreg((unsigned)s->ea_index);
+
+			if (x < 0) {
+				load(e, RAX, 8, greg64((unsigned)s->ea_index));
+				x = RAX;
+			}
 			op_rm(e, 8, 0x8d, 1, RBP, (struct mref){
-				.base = RBP, .index = RAX,
+				.base = (int8_t)b, .index = (int8_t)x,
 				.scale = s->ea_scale, .disp = s->ea_disp });
 		} else if (s->ea_disp) {
-			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, s->ea_disp));
+			op_rm(e, 8, 0x8d, 1, RBP, mem(b, s->ea_disp));
+		} else if (b != RBP) {
+			op_rm(e, 8, 0x8b, 1, RBP, reg(b));
 		}
 	} else if (s->ea_index >= 0) {
 		load(e, RBP, 8, greg64((unsigned)s->ea_index));
