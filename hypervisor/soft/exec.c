@@ -1601,7 +1601,7 @@ static const uint64_t len_mask1[16] = {
  * ran.
  */
 #define BLK_INSNS TR_MAX_INSNS
-#define BLK_BYTES 128
+#define BLK_BYTES 192
 #define BLK_INSN_STRIDE \
 	((INSN_DYN + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1))
 #define BLK_SLOTS 65536

@@ -78,7 +78,7 @@ enum { FOP_LIST(FOP_ENUM, FOP_ENUM) FOP_COUNT };
  * has none); blk_fop adds what the block cache's short paths accept. */
 uint8_t fop_form(const struct insn *i);
 /* Instructions per block at most. */
-#define TR_MAX_INSNS 16
+#define TR_MAX_INSNS 32
 
 static inline uint64_t reg_get(struct x86 *c, const struct insn *i,
 			       unsigned r, unsigned size)

@@ -1887,7 +1887,7 @@ static bool form_ends(unsigned form)
 	       form == TR_JMPI || form == TR_CALLI;
 }
 
-#define TR_MAX_BAIL 24
+#define TR_MAX_BAIL 40
 
 static void emit_block(struct tr *t)
 {
