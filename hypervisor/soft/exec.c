@@ -2744,6 +2744,40 @@ static unsigned blk_completed(const struct x86 *c)
 	return k;
 }
 
+/* x86_run's way into translated code that skips the block cache (whose
+ * slots, spread over tens of megabytes, cost cache misses): lin's chain
+ * entry from the jump cache, which checks the budget and the bytes.
+ * False when that did not start. */
+static bool tr_run_cached(struct x86 *c, struct insn *i, void *chain,
+			  volatile unsigned *n, unsigned max,
+			  volatile enum x86_exit *e)
+{
+	const volatile uint64_t *mg = c->bus->memmap_gen;
+	uint64_t rc;
+
+	if (!mg || x86_tlb.memmap_gen != *mg || x86_tlb.owner != c ||
+	    x86_tlb.gen != c->tlb_gen)
+		return false;
+	blk_finish();
+	c->blk_code = (uintptr_t)c->fetch_host;
+	c->blk_stop = false;
+	blk_cur = NULL;
+	blk_counting = NULL;
+	c->tr_epoch = ++tr_runs;
+	c->tr_limit = max - *n;
+	c->tr_active = true;
+	rc = tr_enter(c, i, chain);
+	c->tr_active = false;
+	if (!(rc & TR_COUNT))
+		return false;
+	c->tr_entries++;
+	*n = *n + (unsigned)(rc & TR_COUNT);
+	i->done = rc & TR_DONE;
+	i->len = (uint8_t)(c->rip - c->insn_rip);
+	*e = step_end(c, i);
+	return true;
+}
+
 /* Like x86_step max times, with one setjmp for the whole run (re-armed
  * only after a fault): the fast path of a busy vCPU.  Runs blocks from
  * the block cache where it has them and records new ones. */
@@ -2794,6 +2828,15 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 			uint64_t lin = code_window(c, &i, mode & DC_64);
 
 			if (i.code) {
+				void *chain;
+
+				if ((mode & DC_64) && !c->shadow &&
+				    x86_translate_after > 0 &&
+				    (chain = tr_jc_find(lin, c->cpl == 3,
+							c->a20)) &&
+				    tr_run_cached(c, &i, chain, &n, max, &e))
+					goto next;
+
 				struct blk *b = blk_slot(lin);
 
 				if (b->lin == lin && b->mode == mode &&

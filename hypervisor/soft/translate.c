@@ -92,6 +92,12 @@ static void tr_key_make(void)
 		abort();
 }
 
+/* The start of the buffer: tr_enter's code, kept when it fills. */
+#define TR_ENTER_SIZE 64
+static __thread uint64_t (*tr_enter_code)(struct x86 *c, struct insn *i,
+					  void *chain);
+static void tr_enter_emit(void);
+
 static bool tr_buf_init(void)
 {
 	static bool warned;
@@ -140,7 +146,7 @@ mapped:
 	}
 	pthread_once(&tr_key_once, tr_key_make);
 	pthread_setspecific(tr_key, tr_wr);
-	tr_used = 0;
+	tr_enter_emit();
 	tr_cold_used = TR_HOT_SIZE;
 	return true;
 fail:
@@ -1889,6 +1895,27 @@ static bool form_ends(unsigned form)
 
 #define TR_MAX_BAIL 40
 
+/* What translated code expects on entry from C (tr_fn's arguments in
+ * rdi, rsi): the callee-saved registers saved, the stack aligned, the
+ * fixed registers set (see the top of this file), r11 the flags.  The
+ * blocks' epilogues undo it. */
+static void emit_prologue(struct em *e)
+{
+	static const uint8_t pushes[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55,
+					  0x41, 0x56, 0x41, 0x57 };
+
+	for (size_t k = 0; k < sizeof(pushes); k++)
+		b1(e, pushes[k]);
+	op_rm(e, 8, 0x83, 1, 5, reg(RSP));              /* sub rsp, 8 */
+	b1(e, 8);
+	op_rm(e, 8, 0x8b, 1, RBX, reg(RDI));
+	op_rm(e, 8, 0x8b, 1, R12, reg(RSI));
+	mov_ri(e, R13, (uint64_t)(uintptr_t)&x86_tlb.e[0]);
+	load(e, R14, 8, xm(XOFF(blk_code)));
+	op_rm(e, 4, 0x31, 1, R15, reg(R15));            /* xor r15d, r15d */
+	load(e, R11, 8, xm(XOFF(flags)));               /* see flags_merge */
+}
+
 static void emit_block(struct tr *t)
 {
 	struct em *e = &t->e;
@@ -1896,8 +1923,6 @@ static void emit_block(struct tr *t)
 	unsigned nbail = 0;
 	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
 					0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
-	static const uint8_t pushes[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55,
-					  0x41, 0x56, 0x41, 0x57 };
 	const struct tr_block *b = t->b;
 
 	regcache_reset();
@@ -1935,16 +1960,7 @@ static void emit_block(struct tr *t)
 	while ((uintptr_t)e->p & 15)
 		b1(e, 0xcc);
 	t->entry = e->p;
-	for (size_t k = 0; k < sizeof(pushes); k++)
-		b1(e, pushes[k]);
-	op_rm(e, 8, 0x83, 1, 5, reg(RSP));              /* sub rsp, 8 */
-	b1(e, 8);
-	op_rm(e, 8, 0x8b, 1, RBX, reg(RDI));
-	op_rm(e, 8, 0x8b, 1, R12, reg(RSI));
-	mov_ri(e, R13, (uint64_t)(uintptr_t)&x86_tlb.e[0]);
-	load(e, R14, 8, xm(XOFF(blk_code)));
-	op_rm(e, 4, 0x31, 1, R15, reg(R15));            /* xor r15d, r15d */
-	load(e, R11, 8, xm(XOFF(flags)));               /* see flags_merge */
+	emit_prologue(e);
 	body = jmp_fwd(e);
 
 	/* The entry from other translated blocks: what blk_run checks
@@ -2123,10 +2139,41 @@ tr_fn tr_translate(const struct tr_block *b, void **chain)
 			return (tr_fn)(void *)(tr_rx + (t.entry - tr_wr));
 		}
 		/* Full: drop every translation and start over. */
-		tr_used = 0;
+		tr_used = TR_ENTER_SIZE;
 		tr_cold_used = TR_HOT_SIZE;
 		tr_gen++;
 		memset(tr_jc, 0, TR_JC_SIZE * sizeof(*tr_jc));
 	}
 	return NULL;
+}
+
+/* Written at the start of the code buffer: the prologue, then a jump to
+ * the chain entry in rdx. */
+static void tr_enter_emit(void)
+{
+	struct em e = { .p = tr_wr, .end = tr_wr + TR_ENTER_SIZE };
+
+	emit_prologue(&e);
+	b1(&e, 0xff);
+	b1(&e, 0xe2);                                   /* jmp rdx */
+	if (e.full)
+		abort();
+	tr_enter_code = (uint64_t (*)(struct x86 *, struct insn *, void *))
+		(void *)tr_rx;
+	tr_used = TR_ENTER_SIZE;
+}
+
+void *tr_jc_find(uint64_t lin, bool user, bool a20)
+{
+	const struct tr_jc *j;
+
+	if (!tr_jc)
+		return NULL;
+	j = &tr_jc[tr_jc_index(lin)];
+	return j->key == tr_jc_key(lin, user, a20) ? j->chain : NULL;
+}
+
+uint64_t tr_enter(struct x86 *c, struct insn *i, void *chain)
+{
+	return tr_enter_code(c, i, chain);
 }

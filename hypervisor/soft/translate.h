@@ -49,6 +49,13 @@ extern __thread uint32_t tr_gen;
 /* Remember chain as lin's translated block for this privilege level and
  * A20 state, for exits to lin from other translated code. */
 void tr_jc_fill(uint64_t lin, bool user, bool a20, void *chain);
+/* The chain entry remembered for lin, or NULL. */
+void *tr_jc_find(uint64_t lin, bool user, bool a20);
+/* Run translated code from C at a chain entry: it checks the budget and
+ * the block's bytes itself (as from another block; c->blk_code the code
+ * page), and returns as a tr_fn does; a count of 0 means it did not
+ * start (the budget, other bytes). */
+uint64_t tr_enter(struct x86 *c, struct insn *i, void *chain);
 
 /* exec.c: run the recorded instruction s at rip (instruction k of its
  * block, after base others since the translated code was called) in the
