@@ -2183,7 +2183,7 @@ blk_mem_init(struct x86 *c, struct blk_mem *m)
 	m->mg = c->bus->memmap_gen;
 	if (x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen)
 		m->mg = NULL;
-	m->tagbits = 1 | (c->a20 ? 0 : 4);
+	m->tagbits = c->a20 ? 0 : 4;           /* as in fast[] */
 	m->user = c->cpl == 3;
 }
 

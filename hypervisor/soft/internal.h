@@ -108,11 +108,13 @@ struct tlb_entry {
 	uint8_t *host;          /* the page in host memory when all RAM */
 	bool host_ro;           /* ROM: writes are dropped */
 	bool user, write, exec; /* allowed (write: and already dirty) */
-	/* [write][user]: vpage when a data access of that kind may use
-	 * host directly (host set, rights allow it, not ROM for writes),
-	 * else 0; one compare on the inline paths. */
+	/* [write][user]: the tag without its valid bit when a data access
+	 * of that kind may use host directly (host set, rights allow it,
+	 * not ROM for writes), else TLB_NO_FAST; one compare with the
+	 * access's page (| 4 with A20 masked) on the inline paths. */
 	uint64_t fast[2][2];
 };
+#define TLB_NO_FAST 1ull        /* never a page (| 2 | 4) */
 
 #define TLB_SIZE 1024
 struct x86_tlb {
@@ -178,8 +180,8 @@ x86_host_fast_in(struct x86 *c, int seg, uint64_t off, unsigned size,
 	if (x86_tlb.owner != c || x86_tlb.gen != c->tlb_gen ||
 	    x86_tlb.memmap_gen != *mg)
 		return NULL;
-	/* Long mode pages: tlb_get's tag with paging on. */
-	tag = (lin & ~0xfffull) | 1 | (c->a20 ? 0 : 4);
+	/* Long mode pages: tlb_get's tag with paging on, as in fast[]. */
+	tag = (lin & ~0xfffull) | (c->a20 ? 0 : 4);
 	t = &x86_tlb.e[(lin >> 12) % TLB_SIZE];
 	if (t->fast[acc == ACC_WRITE][c->cpl == 3] != tag)
 		return NULL;

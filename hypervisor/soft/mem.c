@@ -104,11 +104,23 @@ __thread struct x86_tlb x86_tlb;
 /* Flushes may come from another thread (registers set by hvmd while the
  * vCPU is parked): bump the CPU's generation, and the thread running it
  * drops its entries at the next translation. */
+/* Every entry empty: no tag, no fast path. */
+static void tlb_clear(void)
+{
+	memset(x86_tlb.e, 0, sizeof(x86_tlb.e));
+	for (unsigned k = 0; k < TLB_SIZE; k++) {
+		struct tlb_entry *t = &x86_tlb.e[k];
+
+		t->fast[0][0] = t->fast[0][1] = TLB_NO_FAST;
+		t->fast[1][0] = t->fast[1][1] = TLB_NO_FAST;
+	}
+}
+
 void x86_tlb_flush(struct x86 *c)
 {
 	c->tlb_gen++;
 	if (x86_tlb.owner == c)
-		memset(x86_tlb.e, 0, sizeof(x86_tlb.e));
+		tlb_clear();
 	x86_tlb.gen = c->tlb_gen;
 }
 
@@ -263,10 +275,13 @@ tlb_fill(struct x86 *c, struct tlb_entry *t, uint64_t lin, enum acc acc,
 			fresh.host_ro = ro;
 		}
 	}
-	fresh.fast[0][0] = fresh.host ? tag : 0;
-	fresh.fast[0][1] = fresh.host && fresh.user ? tag : 0;
-	fresh.fast[1][0] = fresh.host && !fresh.host_ro && fresh.write ? tag : 0;
-	fresh.fast[1][1] = fresh.fast[1][0] && fresh.user ? tag : 0;
+	uint64_t ftag = tag & ~1ull, none = TLB_NO_FAST;
+	bool wr = fresh.host && !fresh.host_ro && fresh.write;
+
+	fresh.fast[0][0] = fresh.host ? ftag : none;
+	fresh.fast[0][1] = fresh.host && fresh.user ? ftag : none;
+	fresh.fast[1][0] = wr ? ftag : none;
+	fresh.fast[1][1] = wr && fresh.user ? ftag : none;
 	*t = fresh;
 	return t;
 }
@@ -275,7 +290,7 @@ static __attribute__((noinline)) void tlb_reset(struct x86 *c)
 {
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
-	memset(x86_tlb.e, 0, sizeof(x86_tlb.e));
+	tlb_clear();
 	x86_tlb.owner = c;
 	x86_tlb.gen = c->tlb_gen;
 	x86_tlb.memmap_gen = mg ? *mg : 0;

@@ -1282,8 +1282,10 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	op_rm(e, 8, 0x8d, 1, RCX, mem(lin, (int32_t)size - 1));
 	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* and rcx, -4096 */
 	b4(e, 0xfffff000u);
-	op_rm(e, 8, 0x83, 1, 1, reg(RCX));              /* or rcx, tag */
-	b1(e, t->b->a20 ? 1 : 5);
+	if (!t->b->a20) {
+		op_rm(e, 8, 0x83, 1, 1, reg(RCX));      /* or rcx, 4 */
+		b1(e, 4);
+	}
 	op_rm(e, 8, 0x3b, 1, RCX, (struct mref){ .base = R13, .index = RAX,
 						 .disp = fast_off });
 	slow = jcc_fwd(e, CC_NZ);
