@@ -2204,7 +2204,7 @@ blk_host(struct x86 *c, const struct blk_mem *m, int seg, uint64_t off,
 	if (t->fast[acc == ACC_WRITE][m->user] !=
 	    ((lin & ~0xfffull) | m->tagbits))
 		return NULL;
-	return t->host + (lin & 0xfff);
+	return tlb_host(t) + (lin & 0xfff);
 }
 
 static inline __attribute__((always_inline)) uint64_t

@@ -105,7 +105,10 @@ void x86_tlb_flush(struct x86 *c);
 struct tlb_entry {
 	uint64_t vpage;
 	uint64_t ppage;
-	uint8_t *host;          /* the page in host memory when all RAM */
+	/* The page's host address minus its linear address (what the
+	 * translated code adds to an address); tlb_host() gives the page's,
+	 * NULL unless it is all RAM. */
+	uintptr_t addend;
 	bool host_ro;           /* ROM: writes are dropped */
 	bool user, write, exec; /* allowed (write: and already dirty) */
 	/* [write][user]: the tag without its valid bit when a data access
@@ -115,6 +118,11 @@ struct tlb_entry {
 	uint64_t fast[2][2];
 };
 #define TLB_NO_FAST 1ull        /* never a page (| 2 | 4) */
+
+static inline uint8_t *tlb_host(const struct tlb_entry *t)
+{
+	return (uint8_t *)(t->addend + (uintptr_t)(t->vpage & ~0xfffull));
+}
 
 #define TLB_SIZE 1024
 struct x86_tlb {
@@ -185,7 +193,7 @@ x86_host_fast_in(struct x86 *c, int seg, uint64_t off, unsigned size,
 	t = &x86_tlb.e[(lin >> 12) % TLB_SIZE];
 	if (t->fast[acc == ACC_WRITE][c->cpl == 3] != tag)
 		return NULL;
-	return t->host + (lin & 0xfff);
+	return tlb_host(t) + (lin & 0xfff);
 }
 
 static inline uint8_t *x86_host_fast(struct x86 *c, int seg, uint64_t off,

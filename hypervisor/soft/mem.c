@@ -261,7 +261,8 @@ tlb_fill(struct x86 *c, struct tlb_entry *t, uint64_t lin, enum acc acc,
 	}
 	fresh.vpage = tag;
 	fresh.ppage = pa & ~0xfffull;
-	fresh.host = NULL;
+	uint8_t *host = NULL;
+
 	fresh.host_ro = false;
 	/* Host pointers are kept only when the bus tells us about memory
 	 * map changes (a region could go away under a cached pointer). */
@@ -271,15 +272,16 @@ tlb_fill(struct x86 *c, struct tlb_entry *t, uint64_t lin, enum acc acc,
 		uint8_t *p = x86_ram(c, fresh.ppage, &avail, &ro);
 
 		if (p && avail >= 0x1000) {
-			fresh.host = p;
+			host = p;
 			fresh.host_ro = ro;
 		}
 	}
 	uint64_t ftag = tag & ~1ull, none = TLB_NO_FAST;
-	bool wr = fresh.host && !fresh.host_ro && fresh.write;
+	bool wr = host && !fresh.host_ro && fresh.write;
 
-	fresh.fast[0][0] = fresh.host ? ftag : none;
-	fresh.fast[0][1] = fresh.host && fresh.user ? ftag : none;
+	fresh.addend = (uintptr_t)host - (uintptr_t)(tag & ~0xfffull);
+	fresh.fast[0][0] = host ? ftag : none;
+	fresh.fast[0][1] = host && fresh.user ? ftag : none;
 	fresh.fast[1][0] = wr ? ftag : none;
 	fresh.fast[1][1] = wr && fresh.user ? ftag : none;
 	*t = fresh;
@@ -439,8 +441,8 @@ uint64_t x86_read_lin(struct x86 *c, uint64_t lin, unsigned size, bool user,
 
 	struct tlb_entry *t = tlb_get(c, lin, acc, user);
 
-	if (t->host)
-		return host_load(t->host + (lin & 0xfff), size);
+	if (tlb_host(t))
+		return host_load(tlb_host(t) + (lin & 0xfff), size);
 	return x86_read_phys(c, t->ppage | (lin & 0xfff), size);
 }
 
@@ -460,10 +462,10 @@ void x86_write_lin(struct x86 *c, uint64_t lin, uint64_t val, unsigned size,
 
 	struct tlb_entry *t = tlb_get(c, lin, ACC_WRITE, user);
 
-	if (t->host) {
+	if (tlb_host(t)) {
 		if (!t->host_ro) {
-			x86_code_store(c, t->host + (lin & 0xfff), size);
-			host_store(t->host + (lin & 0xfff), val, size);
+			x86_code_store(c, tlb_host(t) + (lin & 0xfff), size);
+			host_store(tlb_host(t) + (lin & 0xfff), val, size);
 		}
 		return;
 	}
@@ -480,10 +482,10 @@ uint8_t *x86_host_rmw(struct x86 *c, int seg, uint64_t off, unsigned size)
 	if ((lin & (size - 1)) || (lin & 0xfff) + size > 0x1000)
 		return NULL;
 	t = tlb_get(c, lin, ACC_WRITE, c->cpl == 3);
-	if (!t->host || t->host_ro)
+	if (!tlb_host(t) || t->host_ro)
 		return NULL;
-	x86_code_store(c, t->host + (lin & 0xfff), size);
-	return t->host + (lin & 0xfff);
+	x86_code_store(c, tlb_host(t) + (lin & 0xfff), size);
+	return tlb_host(t) + (lin & 0xfff);
 }
 
 uint64_t x86_read_slow(struct x86 *c, int seg, uint64_t off, unsigned size)
@@ -524,7 +526,7 @@ const uint8_t *x86_code_peek(struct x86 *c, uint64_t lin)
 		return NULL;
 	if (t->vpage != tag || !t->exec || (c->cpl == 3 && !t->user))
 		return NULL;
-	return t->host;
+	return tlb_host(t);
 }
 
 uint8_t x86_fetch8(struct x86 *c, uint64_t rip)
@@ -547,13 +549,13 @@ uint8_t x86_fetch8(struct x86 *c, uint64_t rip)
 
 	struct tlb_entry *t = tlb_get(c, lin, ACC_EXEC, c->cpl == 3);
 
-	if (t->host) {
+	if (tlb_host(t)) {
 		c->fetch_page = lin & ~0xfffull;
-		c->fetch_host = t->host;
+		c->fetch_host = tlb_host(t);
 		c->fetch_gen = c->tlb_gen;
 		c->fetch_cpl = c->cpl;
 		c->fetch_memgen = c->bus->memmap_gen ? *c->bus->memmap_gen : 0;
-		return t->host[lin & 0xfff];
+		return tlb_host(t)[lin & 0xfff];
 	}
 	return (uint8_t)x86_read_phys(c, t->ppage | (lin & 0xfff), 1);
 }

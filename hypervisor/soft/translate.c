@@ -560,9 +560,11 @@ static void emit_jc_probe(struct tr *t)
 		b1(e, 0);
 		miss[nmiss++] = jcc_fwd(e, CC_Z);
 	}
-	ent.disp = (int32_t)offsetof(struct tlb_entry, host);
-	op_rm(e, 8, 0x8b, 1, RCX, ent);
-	op_rm(e, 8, 0x85, 1, RCX, reg(RCX));            /* test rcx, rcx */
+	ent.disp = (int32_t)offsetof(struct tlb_entry, addend);
+	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));            /* the page's host */
+	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* address: page */
+	b4(e, 0xfffff000u);
+	op_rm(e, 8, 0x03, 1, RCX, ent);                 /* + addend, NULL */
 	miss[nmiss++] = jcc_fwd(e, CC_Z);
 	op_rm(e, 8, 0x8b, 1, R14, reg(RCX));
 	store(e, 8, xm(XOFF(blk_code)), R14);
@@ -1276,9 +1278,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	b1(e, 6);
 	op_rm(e, 4, 0x81, 1, 4, reg(RAX));              /* and eax, ... */
 	b4(e, (TLB_SIZE - 1) << 6);
-	op_rm(e, 4, 0x8b, 1, RDX, reg(lin));            /* mov edx, lin */
-	op_rm(e, 4, 0x81, 1, 4, reg(RDX));              /* and edx, 0xfff */
-	b4(e, 0xfff);
+	op_rm(e, 8, 0x8b, 1, RDX, reg(lin));            /* mov rdx, lin */
 	op_rm(e, 8, 0x8d, 1, RCX, mem(lin, (int32_t)size - 1));
 	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* and rcx, -4096 */
 	b4(e, 0xfffff000u);
@@ -1289,10 +1289,10 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	op_rm(e, 8, 0x3b, 1, RCX, (struct mref){ .base = R13, .index = RAX,
 						 .disp = fast_off });
 	slow = jcc_fwd(e, CC_NZ);
-	/* rdx += the page's host address. */
+	/* rdx += the entry's addend: the host address. */
 	op_rm(e, 8, 0x03, 1, RDX, (struct mref){
 		.base = R13, .index = RAX,
-		.disp = (int32_t)offsetof(struct tlb_entry, host) });
+		.disp = (int32_t)offsetof(struct tlb_entry, addend) });
 	bool pend0 = t->pend, pend1;
 	uint32_t keep0 = t->pend_keep, keep1;
 
@@ -2034,9 +2034,9 @@ static void emit_block(struct tr *t)
 			b1(e, 0);
 			bail[nbail++] = jcc_fwd(e, CC_Z);
 		}
-		ent.disp = (int32_t)offsetof(struct tlb_entry, host);
-		op_rm(e, 8, 0x8b, 1, RCX, ent);
-		op_rm(e, 8, 0x85, 1, RCX, reg(RCX));
+		ent.disp = (int32_t)offsetof(struct tlb_entry, addend);
+		mov_ri(e, RCX, next);                   /* its host address */
+		op_rm(e, 8, 0x03, 1, RCX, ent);
 		bail[nbail++] = jcc_fwd(e, CC_Z);
 		for (unsigned off = in_page; off < b->nbytes; off++) {
 			op_rm(e, 1, 0x80, 1, 7, mem(RCX, (int32_t)(off - in_page)));
