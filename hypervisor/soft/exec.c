@@ -2792,8 +2792,15 @@ static void blocks_alloc(void)
 	}
 	/* Lookups land anywhere in these megabytes: with 4 KiB pages
 	 * nearly each one missed the host's TLB, and the first touches
-	 * faulted one page at a time (the kernel's boot ran 15-30% slower). */
+	 * faulted one page at a time (the kernel's boot ran 15-30% slower).
+	 * On huge pages, and filled now: a first touch zeroing 2 MiB in
+	 * the middle of a guest's run stalled it long enough to lose timer
+	 * ticks a guest measures (a Linux boot touches nearly all of it
+	 * anyway). */
 	madvise(p, BLOCKS_BYTES, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+	madvise(p, BLOCKS_BYTES, MADV_POPULATE_WRITE);
+#endif
 	blocks = p;
 	tr_index = (struct tr_index *)(blocks + BLK_SLOTS);
 	pthread_once(&blocks_key_once, blocks_key_make);
