@@ -499,6 +499,31 @@ static void merge_exact(struct em *e)
  * through a jump patched by tr_chain_miss. */
 enum exit_how { EXIT_PLAIN, EXIT_LOOKUP, EXIT_CHAIN };
 
+/* With rcx a code page's TLB tag and ent its entry (disp unused): jumps
+ * (stored at out, their number returned, at most three) taken unless the
+ * entry is that page's and lets this block's privilege level run code
+ * there. */
+static unsigned emit_code_tlb(struct tr *t, struct mref ent, uint8_t **out)
+{
+	struct em *e = &t->e;
+	unsigned n = 0;
+
+	ent.disp = (int32_t)offsetof(struct tlb_entry, vpage);
+	op_rm(e, 8, 0x3b, 1, RCX, ent);
+	out[n++] = jcc_fwd(e, CC_NZ);
+	ent.disp = (int32_t)offsetof(struct tlb_entry, exec);
+	op_rm(e, 1, 0x80, 1, 7, ent);                   /* cmp byte, 0 */
+	b1(e, 0);
+	out[n++] = jcc_fwd(e, CC_Z);
+	if (t->b->user) {
+		ent.disp = (int32_t)offsetof(struct tlb_entry, user);
+		op_rm(e, 1, 0x80, 1, 7, ent);
+		b1(e, 0);
+		out[n++] = jcc_fwd(e, CC_Z);
+	}
+	return n;
+}
+
 /*
  * The jump to the target in rax through the jump cache: its chain entry
  * when the cache has it for this privilege level and A20 state, with
@@ -547,19 +572,7 @@ static void emit_jc_probe(struct tr *t)
 	b4(e, (TLB_SIZE - 1) << 6);
 	op_rm(e, 8, 0x83, 1, 1, reg(RCX));              /* or rcx, tag */
 	b1(e, b->a20 ? 1 : 5);
-	ent.disp = (int32_t)offsetof(struct tlb_entry, vpage);
-	op_rm(e, 8, 0x3b, 1, RCX, ent);
-	miss[nmiss++] = jcc_fwd(e, CC_NZ);
-	ent.disp = (int32_t)offsetof(struct tlb_entry, exec);
-	op_rm(e, 1, 0x80, 1, 7, ent);                   /* cmp byte, 0 */
-	b1(e, 0);
-	miss[nmiss++] = jcc_fwd(e, CC_Z);
-	if (b->user) {
-		ent.disp = (int32_t)offsetof(struct tlb_entry, user);
-		op_rm(e, 1, 0x80, 1, 7, ent);
-		b1(e, 0);
-		miss[nmiss++] = jcc_fwd(e, CC_Z);
-	}
+	nmiss += emit_code_tlb(t, ent, miss + nmiss);
 	ent.disp = (int32_t)offsetof(struct tlb_entry, addend);
 	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));            /* the page's host */
 	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* address: page */
@@ -2021,19 +2034,7 @@ static void emit_block(struct tr *t)
 
 		mov_ri(e, RAX, ((next >> 12) % TLB_SIZE) << 6);
 		mov_ri(e, RCX, next | (b->a20 ? 1 : 5));
-		ent.disp = (int32_t)offsetof(struct tlb_entry, vpage);
-		op_rm(e, 8, 0x3b, 1, RCX, ent);
-		bail[nbail++] = jcc_fwd(e, CC_NZ);
-		ent.disp = (int32_t)offsetof(struct tlb_entry, exec);
-		op_rm(e, 1, 0x80, 1, 7, ent);
-		b1(e, 0);
-		bail[nbail++] = jcc_fwd(e, CC_Z);
-		if (b->user) {
-			ent.disp = (int32_t)offsetof(struct tlb_entry, user);
-			op_rm(e, 1, 0x80, 1, 7, ent);
-			b1(e, 0);
-			bail[nbail++] = jcc_fwd(e, CC_Z);
-		}
+		nbail += emit_code_tlb(t, ent, bail + nbail);
 		ent.disp = (int32_t)offsetof(struct tlb_entry, addend);
 		mov_ri(e, RCX, next);                   /* its host address */
 		op_rm(e, 8, 0x03, 1, RCX, ent);

@@ -26,31 +26,14 @@
 #include "hypervisor/soft/cpu.h"
 #include "tests/soft/bench-work.h"
 #include "tests/soft/code-bench.h"
+#include "tests/soft/flat-ram.h"
 
 #define RAM_SIZE (64ull << 20)
 #define BUF_LEN  (4u << 20)
 
 static uint8_t *ram;
+static struct flat_ram flat;
 static const uint64_t memmap_gen;
-
-static uint8_t *bus_ram(void *o, uint64_t gpa, uint64_t *avail, bool *ro)
-{
-	(void)o;
-	*ro = false;
-	if (gpa >= RAM_SIZE)
-		return NULL;
-	*avail = RAM_SIZE - gpa;
-	return ram + gpa;
-}
-
-static int bus_mmio(void *o, uint64_t gpa, unsigned size, bool write,
-		    uint64_t *val)
-{
-	(void)o; (void)gpa; (void)size;
-	if (!write)
-		*val = 0;
-	return 0;
-}
 
 static int bus_pio(void *o, uint16_t port, unsigned size, bool write,
 		   uint64_t *val)
@@ -62,7 +45,7 @@ static int bus_pio(void *o, uint16_t port, unsigned size, bool write,
 }
 
 static const struct x86_bus bus = {
-	.ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio,
+	.opaque = &flat, .ram = flat_ram, .mmio = flat_mmio, .pio = bus_pio,
 	.memmap_gen = &memmap_gen,
 };
 
@@ -149,6 +132,7 @@ int main(int argc, char **argv)
 	ram = calloc(1, RAM_SIZE);
 	if (!ram)
 		return 1;
+	flat = (struct flat_ram){ ram, RAM_SIZE };
 	entry = load_program(prog);
 	bench_fill(ram + BENCH_BUF, BUF_LEN);
 	bp = (struct bench_params *)(ram + BENCH_PARAMS);

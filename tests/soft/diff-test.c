@@ -1630,6 +1630,27 @@ static void directed_cases(void)
 		test_pass("soft-diff/sse-fp-directed");
 }
 
+/* The start of a directed case: RAX as given, RBX at the data, RSP at
+ * the stack, the x87 and SSE control words at their defaults, the data
+ * pages zeroed (but the TSS's I/O bitmap base: no ports). */
+static void directed_start(struct native_regs *in, uint8_t *data0,
+			   uint64_t rax)
+{
+	uint16_t cw = 0x037f;
+	uint32_t mxcsr = 0x1f80;
+
+	memset(in, 0, sizeof(*in));
+	in->r[0] = rax;
+	in->r[3] = BASE;
+	in->r[4] = STACK;
+	in->rflags = 0x202;
+	memcpy(in->fx, &cw, 2);
+	memcpy(in->fx + 24, &mxcsr, 4);
+	memset(data0, 0, DATA_SIZE);
+	data0[TSS - DATA + 0x66] = 0x68;
+	memcpy((void *)DATA, data0, DATA_SIZE);
+}
+
 /* A read-modify-write whose read succeeds and whose write faults (a
  * read-only page: copy-on-write in a real guest) must leave the flags as
  * they were before it: ADC then runs again with the same carry.  Once
@@ -1649,18 +1670,7 @@ static void rmw_write_fault(void)
 	unsigned failures = 0;
 
 	memcpy(g.buf, code, sizeof(code));
-	memset(&in, 0, sizeof(in));
-	in.r[0] = 0xffffffffu;
-	in.r[3] = BASE;
-	in.r[4] = STACK;
-	in.rflags = 0x202;
-	uint16_t cw = 0x037f;
-	memcpy(in.fx, &cw, 2);
-	uint32_t mxcsr = 0x1f80;
-	memcpy(in.fx + 24, &mxcsr, 4);
-	memset(data0, 0, sizeof(data0));
-	data0[TSS - DATA + 0x66] = 0x68;
-	memcpy((void *)DATA, data0, DATA_SIZE);
+	directed_start(&in, data0, 0xffffffffu);
 	/* The third data page, read-only on both sides. */
 	mprotect((void *)(DATA + 0x2000), 0x1000, PROT_READ);
 	run_native(&g, &in, &nat);
@@ -1713,18 +1723,7 @@ static void page_cross(void)
 
 	memcpy(g.buf, code, sizeof(code));
 	memcpy((void *)(CODE + 0xffb), far, sizeof(far));
-	memset(&in, 0, sizeof(in));
-	in.r[0] = 0x0123456789abcdefull;
-	in.r[3] = BASE;
-	in.r[4] = STACK;
-	in.rflags = 0x202;
-	uint16_t cw = 0x037f;
-	memcpy(in.fx, &cw, 2);
-	uint32_t mxcsr = 0x1f80;
-	memcpy(in.fx + 24, &mxcsr, 4);
-	memset(data0, 0, sizeof(data0));
-	data0[TSS - DATA + 0x66] = 0x68;
-	memcpy((void *)DATA, data0, DATA_SIZE);
+	directed_start(&in, data0, 0x0123456789abcdefull);
 	run_native(&g, &in, &nat);
 	for (int how = 0; how < 2; how++) {
 		run_interp(&g, &in, data0, &sim, how ? 1000 : 0, how ? 3 : 1,

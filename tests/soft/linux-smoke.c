@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "hypervisor/soft/cpu.h"
+#include "tests/soft/flat-ram.h"
 
 #define RAM_SIZE   (512ull << 20)
 #define GDT_ADDR   0x6000u
@@ -29,27 +30,9 @@
 #define KERNEL     0x100000u
 
 static uint8_t *ram;
+static struct flat_ram flat;
 static uint64_t steps;
 static const uint64_t memmap_gen;
-
-static uint8_t *bus_ram(void *o, uint64_t gpa, uint64_t *avail, bool *ro)
-{
-	(void)o;
-	*ro = false;
-	if (gpa >= RAM_SIZE)
-		return NULL;
-	*avail = RAM_SIZE - gpa;
-	return ram + gpa;
-}
-
-static int bus_mmio(void *o, uint64_t gpa, unsigned size, bool write,
-		    uint64_t *val)
-{
-	(void)o; (void)gpa; (void)size;
-	if (!write)
-		*val = 0;
-	return 0;
-}
 
 static int bus_pio(void *o, uint16_t port, unsigned size, bool write,
 		   uint64_t *val)
@@ -94,7 +77,8 @@ static void bus_log(void *o, const char *msg)
 }
 
 static const struct x86_bus bus = {
-	.ram = bus_ram, .mmio = bus_mmio, .pio = bus_pio, .msr = bus_msr,
+	.opaque = &flat, .ram = flat_ram, .mmio = flat_mmio, .pio = bus_pio,
+	.msr = bus_msr,
 	.tsc = bus_tsc, .log = bus_log, .memmap_gen = &memmap_gen,
 };
 
@@ -183,6 +167,7 @@ int main(int argc, char **argv)
 	fseek(f, 0, SEEK_SET);
 	k = malloc((size_t)len);
 	ram = calloc(1, RAM_SIZE);
+	flat = (struct flat_ram){ ram, RAM_SIZE };
 	if (!k || !ram || fread(k, 1, (size_t)len, f) != (size_t)len) {
 		fprintf(stderr, "%s: cannot read\n", argv[1]);
 		return 1;
