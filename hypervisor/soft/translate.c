@@ -827,6 +827,19 @@ static uint64_t imm_of(const struct insn *s, unsigned size, bool imm8)
 	return v & szmask(size);
 }
 
+/* IMUL r, E, imm (6B: imm8, 69: full size) into host register r. */
+static void emit_imul_i(struct em *e, const struct insn *s, unsigned sz,
+			int r, struct mref loc)
+{
+	if (s->op == 0x6b) {
+		op_rm(e, sz, 0x6b, 1, r, loc);
+		b1(e, (uint8_t)s->imm[0]);
+	} else {
+		op_rm(e, sz, 0x69, 1, r, loc);
+		imm(e, sz, s->imm[0]);
+	}
+}
+
 /* The host register holding guest register r, or -1. */
 static int hreg(unsigned r)
 {
@@ -948,13 +961,7 @@ static bool emit_op_cached(struct tr *t, unsigned k, struct mref loc)
 	case FOP_IMUL_I:
 		if (g < 0)
 			return false;
-		if (s->op == 0x6b) {
-			op_rm(e, sz, 0x6b, 1, g, loc);
-			b1(e, (uint8_t)s->imm[0]);
-		} else {
-			op_rm(e, sz, 0x69, 1, g, loc);
-			imm(e, sz, s->imm[0]);
-		}
+		emit_imul_i(e, s, sz, g, loc);
 		emit_flags(t, k, FL_ARITH, true);
 		return true;
 	case FOP_MOVZX:
@@ -1166,13 +1173,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		store_greg(e, s, s->reg, sz, RAX);
 		break;
 	case FOP_IMUL_I:
-		if (s->op == 0x6b) {
-			op_rm(e, sz, 0x6b, 1, RAX, loc);
-			b1(e, (uint8_t)s->imm[0]);
-		} else {
-			op_rm(e, sz, 0x69, 1, RAX, loc);
-			imm(e, sz, s->imm[0]);
-		}
+		emit_imul_i(e, s, sz, RAX, loc);
 		emit_flags(t, k, FL_ARITH, true);
 		store_greg(e, s, s->reg, sz, RAX);
 		break;
