@@ -1604,7 +1604,7 @@ static const uint64_t len_mask1[16] = {
 #define BLK_BYTES 192
 #define BLK_INSN_STRIDE \
 	((INSN_DYN + _Alignof(struct insn) - 1) & ~(_Alignof(struct insn) - 1))
-#define BLK_SLOTS 65536
+#define BLK_SLOTS 32768
 struct blk {
 	uint64_t lin;           /* linear address of the first instruction */
 	uint8_t mode;           /* DC_* of the decoding; 0: slot empty */
