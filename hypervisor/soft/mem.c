@@ -101,9 +101,6 @@ uint64_t x86_linear(struct x86 *c, int seg, uint64_t off, unsigned size,
  * running another CPU. */
 __thread struct x86_tlb x86_tlb;
 
-/* Flushes may come from another thread (registers set by hvmd while the
- * vCPU is parked): bump the CPU's generation, and the thread running it
- * drops its entries at the next translation. */
 /* Every entry empty: no tag, no fast path. */
 static void tlb_clear(void)
 {
@@ -116,6 +113,9 @@ static void tlb_clear(void)
 	}
 }
 
+/* Flushes may come from another thread (registers set by hvmd while the
+ * vCPU is parked): bump the CPU's generation, and the thread running it
+ * drops its entries at the next translation. */
 void x86_tlb_flush(struct x86 *c)
 {
 	c->tlb_gen++;

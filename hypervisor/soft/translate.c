@@ -484,14 +484,17 @@ static void flags_merge(struct tr *t);
 static void flags_sync(struct tr *t);
 static void flags_hand_on(struct tr *t);
 
+#define FL_ARITH 0x8d5u
+#define FL_LOGIC 0x8c5u         /* AF cleared, as alu_logic does */
+
 /* r11's arithmetic bits (all exact, as chained blocks hand them on)
  * into c->flags. */
 static void merge_exact(struct em *e)
 {
 	op_rm(e, 4, 0x81, 1, 4, reg(R11));              /* and r11d, arith */
-	b4(e, 0x8d5u);
+	b4(e, FL_ARITH);
 	op_rm(e, 8, 0x81, 1, 4, xm(XOFF(flags)));       /* and [fl], ~arith */
-	b4(e, ~0x8d5u);
+	b4(e, ~FL_ARITH);
 	op_rm(e, 8, 0x09, 1, R11, xm(XOFF(flags)));     /* or [fl], r11 */
 }
 
@@ -691,8 +694,6 @@ static void emit_raise_gp0(struct tr *t, unsigned k)
 	call_abs(e, (const void *)x86_raise);
 }
 
-#define FL_ARITH 0x8d5u
-#define FL_LOGIC 0x8c5u         /* AF cleared, as alu_logic does */
 
 /*
  * The arithmetic flags.  A host instruction that writes all six leaves
