@@ -255,6 +255,7 @@ struct x86 {
 	 * may complete, those completed before a faulting one. */
 	uint32_t tr_limit, tr_count;
 	bool tr_active;
+	uint8_t tr_mode;        /* the kind of code running (TRM_*) */
 	/* A new value (per host thread) at every call into translated
 	 * code: a block whose bytes were checked in this run needs no check
 	 * again (stores into code, MMIO and port I/O end runs). */

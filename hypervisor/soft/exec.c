@@ -1615,6 +1615,7 @@ struct blk {
 	/* Translated to host code (translate.c) while tr_gen is today's,
 	 * for this privilege level and A20 state; entries so far. */
 	bool tr_user, tr_a20;
+	uint8_t tr_mode;        /* TRM_* */
 	uint16_t hits;
 	uint32_t tr_gen;
 	tr_fn tr;
@@ -1637,6 +1638,7 @@ struct tr_index {
 	void *chain;
 	uint32_t gen;
 	bool user, a20;
+	uint8_t mode;
 };
 static __thread struct tr_index *tr_index;
 /* The block being recorded (not yet valid), the linear address its next
@@ -2261,21 +2263,48 @@ static int translate_after_env(void)
 	return v ? atoi(v) : 16;
 }
 
-/* b's host code for today's privilege level and A20 state, translating
- * it once it has been entered often enough; NULL: interpret it. */
-static tr_fn blk_translation(struct blk *b, const struct x86 *c)
+/* A flat data segment: base 0, 4 GiB limit, present, writable,
+ * expand-up. */
+static inline bool seg_flat(const struct x86_seg *s)
+{
+	return !s->base && s->limit == 0xffffffffu &&
+	       (s->attr & (SEG_P | SEG_S | 0xe)) == (SEG_P | SEG_S | 2);
+}
+
+/* The kind of code the CPU runs now, for translated code (TRM_*). */
+static uint8_t tr_mode_now(const struct x86 *c)
+{
+	const struct x86_seg *s = c->seg;
+
+	if (x86_code64(c))
+		return TRM_64;
+	if (!x86_pe(c) || x86_v86(c) || s[S_CS].base ||
+	    s[S_CS].limit != 0xffffffffu || !(s[S_CS].attr & SEG_DB))
+		return TRM_NONE;
+	return TRM_FLAT32 | (c->cr0 & CR0_PG ? 0 : TRM_NOPG) |
+	       (seg_flat(&s[S_DS]) ? TRM_DS : 0) |
+	       (seg_flat(&s[S_ES]) ? TRM_ES : 0) |
+	       (seg_flat(&s[S_SS]) && (s[S_SS].attr & SEG_DB) ? TRM_SS : 0);
+}
+
+/* b's host code for today's privilege level, A20 state and kind of code
+ * (mode), translating it once it has been entered often enough; NULL:
+ * interpret it. */
+static tr_fn blk_translation(struct blk *b, const struct x86 *c,
+			     uint8_t mode)
 {
 	bool user = c->cpl == 3;
 
 	if (b->tr && b->tr_gen == tr_gen) {
-		if (b->tr_user == user && b->tr_a20 == c->a20)
+		if (b->tr_user == user && b->tr_a20 == c->a20 &&
+		    b->tr_mode == mode)
 			return b->tr;
 	} else if (++b->hits < x86_translate_after) {
 		return NULL;
 	}
 	struct tr_block tb = { .lin = b->lin, .n = b->n, .fop = b->fop,
 			       .src = b->src, .nbytes = b->nbytes,
-			       .user = user, .a20 = c->a20 };
+			       .user = user, .a20 = c->a20, .mode = mode };
 
 	for (unsigned k = 0; k < b->n; k++)
 		tb.insn[k] = (const struct insn *)b->d[k];
@@ -2283,10 +2312,11 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c)
 	b->tr_gen = tr_gen;
 	b->tr_user = user;
 	b->tr_a20 = c->a20;
+	b->tr_mode = mode;
 	b->hits = 0;
 	*blk_index(b) = (struct tr_index){ .lin = b->tr ? b->lin : 0,
 		.chain = b->tr_chain, .gen = tr_gen, .user = user,
-		.a20 = c->a20 };
+		.a20 = c->a20, .mode = mode };
 	return b->tr;
 }
 
@@ -2296,10 +2326,10 @@ void *tr_lookup(struct x86 *c)
 	const struct tr_index *x = blk_index(blk_slot(lin));
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
-	/* Translated code is 64-bit: rip is the linear address, and the
-	 * translation's chain entry checks the bytes. */
+	/* Translated code is 64-bit or flat: rip is the linear address,
+	 * and the translation's chain entry checks the bytes. */
 	if (x->lin != lin || x->gen != tr_gen || x->user != (c->cpl == 3) ||
-	    x->a20 != c->a20 || !x86_code64(c))
+	    x->a20 != c->a20 || x->mode != tr_mode_now(c))
 		return NULL;
 	if ((lin & ~0xfffull) != c->fetch_page) {
 		const uint8_t *h = x86_code_peek(c, lin);
@@ -2313,7 +2343,7 @@ void *tr_lookup(struct x86 *c)
 		c->fetch_memgen = mg ? *mg : 0;
 	}
 	c->blk_code = (uintptr_t)c->fetch_host;
-	tr_jc_fill(lin, x->user, x->a20, x->chain);
+	tr_jc_fill(lin, x->user, x->a20, x->mode, x->chain);
 	return x->chain;
 }
 
@@ -2347,7 +2377,7 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 	 * block's inline checks read is still this CPU's. */
 	if (!i->done && c->rip == next && !c->end_batch &&
 	    !c->halted && !c->blk_stop && x86_tlb.owner == c &&
-	    x86_tlb.gen == c->tlb_gen)
+	    x86_tlb.gen == c->tlb_gen && tr_mode_now(c) == c->tr_mode)
 		return 0;
 	return (base + k + 1) | TR_GENERIC | (i->done ? TR_DONE : 0);
 }
@@ -2378,13 +2408,17 @@ enter:
 	blk_entry_rip = c->rip;
 	if (__builtin_expect(x86_translate_after < 0, 0))
 		x86_translate_after = translate_after_env();
-	if (l64 && lim == b->n && mem.mg && x86_tlb.memmap_gen == *mem.mg &&
-	    x86_translate_after > 0) {
-		tr_fn fn = blk_translation((struct blk *)b, c);
+	uint8_t trm;
+
+	if (lim == b->n && mem.mg && x86_tlb.memmap_gen == *mem.mg &&
+	    x86_translate_after > 0 &&
+	    (trm = l64 ? TRM_64 : tr_mode_now(c)) != TRM_NONE) {
+		tr_fn fn = blk_translation((struct blk *)b, c, trm);
 
 		if (fn) {
 			uint64_t rc;
 
+			c->tr_mode = trm;
 			c->tr_entries++;
 			c->tr_epoch = ++tr_runs;
 			c->tr_limit = max - *n;
@@ -2749,7 +2783,7 @@ static unsigned blk_completed(const struct x86 *c)
  * entry from the jump cache, which checks the budget and the bytes.
  * False when that did not start. */
 static bool tr_run_cached(struct x86 *c, struct insn *i, void *chain,
-			  volatile unsigned *n, unsigned max,
+			  uint8_t trm, volatile unsigned *n, unsigned max,
 			  volatile enum x86_exit *e)
 {
 	const volatile uint64_t *mg = c->bus->memmap_gen;
@@ -2765,6 +2799,7 @@ static bool tr_run_cached(struct x86 *c, struct insn *i, void *chain,
 	blk_counting = NULL;
 	c->tr_epoch = ++tr_runs;
 	c->tr_limit = max - *n;
+	c->tr_mode = trm;
 	c->tr_active = true;
 	rc = tr_enter(c, i, chain);
 	c->tr_active = false;
@@ -2840,12 +2875,15 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 
 			if (i.code) {
 				void *chain;
+				uint8_t trm;
 
-				if ((mode & DC_64) && !c->shadow &&
-				    x86_translate_after > 0 &&
+				if (!c->shadow && x86_translate_after > 0 &&
+				    (trm = mode & DC_64 ? TRM_64 :
+				     tr_mode_now(c)) != TRM_NONE &&
 				    (chain = tr_jc_find(lin, c->cpl == 3,
-							c->a20)) &&
-				    tr_run_cached(c, &i, chain, &n, max, &e))
+							c->a20, trm)) &&
+				    tr_run_cached(c, &i, chain, trm, &n, max,
+						  &e))
 					goto next;
 
 				struct blk *b = blk_slot(lin);

@@ -56,9 +56,17 @@ struct tr_jc {
 #define TR_JC_SIZE 4096
 static __thread struct tr_jc *tr_jc;
 
-static uint64_t tr_jc_key(uint64_t lin, bool user, bool a20)
+/* Linear addresses are at most 57 bits (canonical), so seven low bits
+ * are free for the state a translation is made for. */
+#define TR_JC_SHIFT 7
+static uint64_t tr_jc_bits(bool user, bool a20, uint8_t mode)
 {
-	return lin << 2 | (user ? 2 : 0) | (a20 ? 1 : 0);
+	return (uint64_t)(mode & 31) << 2 | (user ? 2 : 0) | (a20 ? 1 : 0);
+}
+
+static uint64_t tr_jc_key(uint64_t lin, bool user, bool a20, uint8_t mode)
+{
+	return lin << TR_JC_SHIFT | tr_jc_bits(user, a20, mode);
 }
 
 static unsigned tr_jc_index(uint64_t lin)
@@ -66,11 +74,12 @@ static unsigned tr_jc_index(uint64_t lin)
 	return (unsigned)((lin ^ (lin >> 12)) & (TR_JC_SIZE - 1));
 }
 
-void tr_jc_fill(uint64_t lin, bool user, bool a20, void *chain)
+void tr_jc_fill(uint64_t lin, bool user, bool a20, uint8_t mode,
+		void *chain)
 {
 	if (tr_jc)
 		tr_jc[tr_jc_index(lin)] = (struct tr_jc){
-			tr_jc_key(lin, user, a20), chain };
+			tr_jc_key(lin, user, a20, mode), chain };
 }
 
 static void tr_buf_free(void *unused)
@@ -402,6 +411,35 @@ struct tr {
 	const struct insn *generic[TR_MAX_INSNS];       /* copies, run view */
 };
 
+/* 32-bit flat code (TRM_FLAT32), not 64-bit. */
+static bool m32(const struct tr *t)
+{
+	return t->b->mode != TRM_64;
+}
+
+/* The bits of a TLB tag besides the page (fast[] tags: A20 masked,
+ * paging off; a code tag adds the valid bit 1). */
+static unsigned tag_bits(const struct tr *t)
+{
+	return (t->b->a20 ? 0 : 4) | (t->b->mode & TRM_NOPG ? 2 : 0);
+}
+
+/* 32-bit code: accesses through seg may take the inline path. */
+static bool seg_flat(const struct tr *t, int seg)
+{
+	unsigned m = t->b->mode;
+
+	return seg == S_DS ? m & TRM_DS : seg == S_ES ? m & TRM_ES :
+	       seg == S_SS ? m & TRM_SS : false;
+}
+
+/* Stack slots, return addresses and near branch targets: 4 bytes in
+ * 32-bit code. */
+static unsigned stack_size(const struct tr *t)
+{
+	return m32(t) ? 4 : 8;
+}
+
 /* Emit into the cold section from now on (or back into the hot one). */
 static void swap_section(struct tr *t)
 {
@@ -544,11 +582,11 @@ static void emit_jc_probe(struct tr *t)
 	struct mref jc = { .base = RSI, .index = RDX };
 
 	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));            /* key */
-	op_rm(e, 8, 0xc1, 1, 4, reg(RCX));              /* shl rcx, 2 */
-	b1(e, 2);
-	if (b->user || b->a20) {
+	op_rm(e, 8, 0xc1, 1, 4, reg(RCX));              /* shl rcx, 7 */
+	b1(e, TR_JC_SHIFT);
+	if (tr_jc_bits(b->user, b->a20, b->mode)) {
 		op_rm(e, 8, 0x83, 1, 1, reg(RCX));      /* or rcx, bits */
-		b1(e, (b->user ? 2 : 0) | (b->a20 ? 1 : 0));
+		b1(e, (unsigned)tr_jc_bits(b->user, b->a20, b->mode));
 	}
 	op_rm(e, 8, 0x8b, 1, RDX, reg(RAX));            /* index * 16 */
 	op_rm(e, 8, 0xc1, 1, 5, reg(RDX));              /* shr rdx, 12 */
@@ -574,7 +612,7 @@ static void emit_jc_probe(struct tr *t)
 	op_rm(e, 4, 0x81, 1, 4, reg(RDI));              /* and edi, ... */
 	b4(e, (TLB_SIZE - 1) << 6);
 	op_rm(e, 8, 0x83, 1, 1, reg(RCX));              /* or rcx, tag */
-	b1(e, b->a20 ? 1 : 5);
+	b1(e, 1 | tag_bits(t));
 	nmiss += emit_code_tlb(t, ent, miss + nmiss);
 	ent.disp = (int32_t)offsetof(struct tlb_entry, addend);
 	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));            /* the page's host */
@@ -1200,17 +1238,17 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 	}
 	case FOP_PUSH:
 		load(e, RAX, 8, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8));
-		store(e, 8, loc, RAX);
+		store(e, stack_size(t), loc, RAX);
 		break;
 	case FOP_CALL:
 	case TR_CALLI:
 		mov_ri(e, RAX, t->lin[k + 1]);
-		store(e, 8, loc, RAX);
+		store(e, stack_size(t), loc, RAX);
 		break;
 	case FOP_POP:
 	case FOP_RET:
 	case TR_JMPI:
-		load(e, RAX, 8, loc);
+		load(e, RAX, stack_size(t), loc);
 		break;
 	}
 }
@@ -1276,9 +1314,14 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	uint8_t *slow, *end, *to_stop, *code_hit = NULL;
 
 	/* The linear address: the offset (rbp), or rcx with the FS/GS
-	 * base added. */
+	 * base added.  In 32-bit code only DS, ES and SS are known to be
+	 * flat: the others (limits, rights) always take the slow path. */
 	int lin = RBP;
 
+	if (m32(t) && !seg_flat(t, seg)) {
+		slow = jmp_fwd(e);
+		goto op;
+	}
 	if (seg == S_FS || seg == S_GS) {
 		lin = RCX;
 		op_rm(e, 8, 0x8b, 1, RCX, reg(RBP));
@@ -1297,9 +1340,9 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	op_rm(e, 8, 0x8d, 1, RCX, mem(lin, (int32_t)size - 1));
 	op_rm(e, 8, 0x81, 1, 4, reg(RCX));              /* and rcx, -4096 */
 	b4(e, 0xfffff000u);
-	if (!t->b->a20) {
-		op_rm(e, 8, 0x83, 1, 1, reg(RCX));      /* or rcx, 4 */
-		b1(e, 4);
+	if (tag_bits(t)) {
+		op_rm(e, 8, 0x83, 1, 1, reg(RCX));      /* or rcx, bits */
+		b1(e, tag_bits(t));
 	}
 	op_rm(e, 8, 0x3b, 1, RCX, (struct mref){ .base = R13, .index = RAX,
 						 .disp = fast_off });
@@ -1308,6 +1351,7 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	op_rm(e, 8, 0x03, 1, RDX, (struct mref){
 		.base = R13, .index = RAX,
 		.disp = (int32_t)offsetof(struct tlb_entry, addend) });
+op:;
 	bool pend0 = t->pend, pend1;
 	uint32_t keep0 = t->pend_keep, keep1;
 
@@ -1381,8 +1425,18 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	swap_section(t);
 }
 
-/* The memory operand's offset into rbp. */
+/* The memory operand's offset into rbp (32 bits of it in 32-bit
+ * code). */
+static void emit_ea64(struct tr *t, unsigned k);
+
 static void emit_ea(struct tr *t, unsigned k)
+{
+	emit_ea64(t, k);
+	if (m32(t))
+		op_rm(&t->e, 4, 0x8b, 1, RBP, reg(RBP));        /* mov ebp, ebp */
+}
+
+static void emit_ea64(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 	const struct insn *s = t->b->insn[k];
@@ -1392,7 +1446,8 @@ static void emit_ea(struct tr *t, unsigned k)
 	    form == FOP_RET || form == TR_CALLI) {
 		load(e, RBP, 8, xm(XOFF(r) + 8 * R_SP));
 		if (form == FOP_PUSH || form == FOP_CALL || form == TR_CALLI)
-			op_rm(e, 8, 0x8d, 1, RBP, mem(RBP, -8));
+			op_rm(e, 8, 0x8d, 1, RBP,
+			      mem(RBP, -(int32_t)stack_size(t)));
 		return;
 	}
 	if (s->riprel) {
@@ -1444,23 +1499,28 @@ static bool emit_tail(struct tr *t, unsigned k)
 	unsigned form = t->form[k];
 	uint8_t *bad;
 
+	/* The stack pointer moves by a slot: in 32-bit code ESP alone. */
+	unsigned ss = stack_size(t);
+
 	switch (form) {
 	case FOP_PUSH:
-		op_rm(e, 8, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));  /* sub 8 */
-		b1(e, 8);
+		op_rm(e, ss, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));  /* sub */
+		b1(e, ss);
 		return false;
 	case FOP_POP:
-		op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));  /* add 8 */
-		b1(e, 8);
+		op_rm(e, ss, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));  /* add */
+		b1(e, ss);
 		store(e, 8, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8),
 		      RAX);
 		return false;
 	case FOP_CALL: {
 		uint64_t v = t->lin[k + 1] + sext(s->imm[0], 4);
 
-		op_rm(e, 8, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
-		b1(e, 8);
-		if (!x86_canonical(v)) {
+		op_rm(e, ss, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
+		b1(e, ss);
+		if (m32(t))
+			v &= 0xffffffffull;
+		else if (!x86_canonical(v)) {
 			/* The stack pointer goes back with the fault. */
 			emit_raise_gp0(t, k);
 			return true;
@@ -1470,20 +1530,23 @@ static bool emit_tail(struct tr *t, unsigned k)
 	}
 	case FOP_RET:
 	case TR_JMPI:
-		bad = emit_if_noncanonical(e);
+		/* 32-bit code: CS is flat, any target is within its limit. */
+		bad = m32(t) ? NULL : emit_if_noncanonical(e);
 		if (form == FOP_RET) {
-			op_rm(e, 8, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
-			b1(e, 8);
+			op_rm(e, ss, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
+			b1(e, ss);
 		}
 		store(e, 8, xm(XOFF(rip)), RAX);
 		emit_exit_to(t, k, 0, true, TR_DONE, EXIT_LOOKUP);
-		land(e, bad);
-		emit_raise_gp0(t, k);
+		if (bad) {
+			land(e, bad);
+			emit_raise_gp0(t, k);
+		}
 		return true;
 	case TR_CALLI:
 		/* The target was checked and kept at [rsp] before the push. */
-		op_rm(e, 8, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
-		b1(e, 8);
+		op_rm(e, ss, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
+		b1(e, ss);
 		load(e, RAX, 8, mem(RSP, 0));
 		store(e, 8, xm(XOFF(rip)), RAX);
 		emit_exit_to(t, k, 0, true, TR_DONE, EXIT_LOOKUP);
@@ -1504,7 +1567,7 @@ static unsigned e_size(const struct tr *t, unsigned k)
 	case FOP_SETCC: return 1;
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
 	case TR_JMPI: case TR_CALLI:
-		return 8;
+		return stack_size(t);
 	}
 	return t->size[k];
 }
@@ -1531,7 +1594,46 @@ static void tr_classify(struct tr *t, unsigned k)
 	const struct insn *s = t->b->insn[k];
 	unsigned f = t->b->fop[k], form = FOP_FORM(f), size = FOP_SIZE(f);
 
-	if (form == FOP_GENERIC && s->mode64 && !s->lock && !s->rep &&
+	if (m32(t)) {
+		/* The block cache's short paths leave most 32-bit forms to
+		 * the interpreter: classify them here. */
+		form = FOP_GENERIC;
+		if (!s->mode64 && !s->lock && !s->rep && !s->repne &&
+		    s->asize == 4 && (s->osize == 4 || s->osize == 2)) {
+			if ((s->twobyte && s->op == 0x1f) ||
+			    (!s->twobyte && s->op == 0x90)) {
+				form = TR_NOP;
+			} else if (s->twobyte && s->op >= 0xc8 &&
+				   s->op <= 0xcf && s->osize == 4) {
+				form = TR_BSWAP;
+			} else if (!s->twobyte && s->op == 0xff &&
+				   s->osize == 4 && ((s->reg & 7) == 4 ||
+				    ((s->reg & 7) == 2 && !s->mem &&
+				     (t->b->mode & TRM_SS)))) {
+				form = (s->reg & 7) == 4 ? TR_JMPI : TR_CALLI;
+			} else {
+				form = fop_form(s);
+				switch (form) {
+				case FOP_LEA:
+					if (!s->mem)
+						form = FOP_GENERIC;
+					break;
+				case FOP_PUSH: case FOP_POP: case FOP_CALL:
+				case FOP_RET:
+					/* A 32-bit flat stack only. */
+					if (!(t->b->mode & TRM_SS))
+						form = FOP_GENERIC;
+					/* fall through */
+				case FOP_JMP: case FOP_JCC: case FOP_MOVSXD:
+					if (s->osize != 4)
+						form = FOP_GENERIC;
+					break;
+				}
+			}
+			size = form_has_byte_variant(form) && !(s->op & 1) ?
+			       1 : s->osize;
+		}
+	} else if (form == FOP_GENERIC && s->mode64 && !s->lock && !s->rep &&
 	    !s->repne && s->asize == 8) {
 		if ((s->twobyte && s->op == 0x1f) ||
 		    (!s->twobyte && s->op == 0x90 && !(s->rex & 1))) {
@@ -1567,7 +1669,7 @@ static void tr_classify(struct tr *t, unsigned k)
 		    !((s->op < 0xd0 ? s->imm[0] : 1) & (size == 8 ? 63 : 31)))
 			form = FOP_GENERIC;
 	}
-	if (form == FOP_INCDEC_R)
+	if (form == FOP_INCDEC_R && !m32(t))
 		form = FOP_GENERIC;
 	t->form[k] = (uint8_t)form;
 	t->size[k] = (uint8_t)size;
@@ -1606,19 +1708,37 @@ static void emit_insn(struct tr *t, unsigned k)
 	case TR_JMPI:
 		if (s->mem)
 			break;
-		load(e, RAX, 8, greg(s, s->rm, 8));
+		load(e, RAX, stack_size(t), greg(s, s->rm, 8));
 		emit_tail(t, k);
 		return;
 	case TR_CALLI:
-		load(e, RAX, 8, greg(s, s->rm, 8));
-		skip = emit_if_noncanonical(e);
+		load(e, RAX, stack_size(t), greg(s, s->rm, 8));
+		skip = m32(t) ? NULL : emit_if_noncanonical(e);
 		store(e, 8, mem(RSP, 0), RAX);
 		emit_ea(t, k);
-		emit_mem_op(t, k, S_SS, 8);
+		emit_mem_op(t, k, S_SS, stack_size(t));
 		emit_tail(t, k);
-		land(e, skip);
-		emit_raise_gp0(t, k);
+		if (skip) {
+			land(e, skip);
+			emit_raise_gp0(t, k);
+		}
 		return;
+	case FOP_INCDEC_R: {
+		unsigned r = s->op & 7;
+		int h = hreg(r);
+
+		/* 32-bit code only (40-4f are REX prefixes in 64-bit code). */
+		if (h >= 0) {
+			op_sz(e, sz, 0xff, s->op >= 0x48, reg(h));
+		} else {
+			load(e, RAX, sz, greg(s, r, sz));
+			op_sz(e, sz, 0xff, s->op >= 0x48, reg(RAX));
+		}
+		emit_flags(t, k, FL_ARITH & ~1u, false);
+		if (h < 0)
+			store_greg(e, s, r, sz, RAX);
+		return;
+	}
 	case FOP_GENERIC:
 		flags_sync(t);
 		cache_store(e);
@@ -1635,6 +1755,8 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case FOP_JCC:
 		v = t->lin[k + 1] + sext(s->imm[0], s->twobyte ? 4 : 1);
+		if (m32(t))
+			v &= 0xffffffffull;
 		skip = jcc_fwd(e, emit_cond(t, s->op & 15) ^ 1);
 		if (x86_canonical(v))
 			emit_chain_exit(t, k, v, TR_DONE);
@@ -1644,6 +1766,8 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case FOP_JMP:
 		v = t->lin[k + 1] + sext(s->imm[0], s->op == 0xeb ? 1 : 4);
+		if (m32(t))
+			v &= 0xffffffffull;
 		if (x86_canonical(v))
 			emit_chain_exit(t, k, v, TR_DONE);
 		else
@@ -1654,7 +1778,8 @@ static void emit_insn(struct tr *t, unsigned k)
 			hreg((unsigned)s->ea_base) : -1;
 
 		/* Into a cached register from cached ones: one host LEA. */
-		if (g >= 0 && !s->riprel && hb >= 0 && s->asize == 8 &&
+		if (g >= 0 && !s->riprel && hb >= 0 &&
+		    (s->asize == 8 || (s->asize == 4 && sz <= 4)) &&
 		    (s->ea_index < 0 || hreg((unsigned)s->ea_index) >= 0)) {
 			op_rm(e, sz, 0x8d, 1, g, (struct mref){
 				.base = (int8_t)hb,
@@ -1719,8 +1844,11 @@ static struct flag_use flag_use(const struct tr *t, unsigned k)
 	switch (form) {
 	case FOP_GENERIC: case FOP_JCC: case FOP_CMOV: case FOP_SETCC:
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
-	case FOP_JMP: case FOP_INCDEC_R: case TR_JMPI: case TR_CALLI:
+	case FOP_JMP: case TR_JMPI: case TR_CALLI:
 		u.reads = FL_ARITH;
+		break;
+	case FOP_INCDEC_R:
+		u.writes = FL_ARITH & ~1u;              /* CF stays */
 		break;
 	case FOP_ALU_EG: case FOP_ALU_GE: case FOP_ALU_AI: case FOP_GRP1:
 		op = form == FOP_GRP1 ? s->reg & 7 : (s->op >> 3) & 7;
@@ -1869,6 +1997,9 @@ static void regcache_plan(struct tr *t)
 		case TR_BSWAP:
 			use(&u, s, rr, sz, true);
 			break;
+		case FOP_INCDEC_R:
+			use(&u, s, s->op & 7, sz, true);
+			break;
 		case TR_JMPI: case TR_CALLI:
 			if (e_reg)
 				use(&u, s, s->rm, 8, false);
@@ -1946,6 +2077,8 @@ static void emit_block(struct tr *t)
 	t->lin[0] = b->lin;
 	for (unsigned k = 0; k < b->n; k++) {
 		t->lin[k + 1] = t->lin[k] + b->insn[k]->len;
+		if (m32(t))
+			t->lin[k + 1] &= 0xffffffffull;
 		tr_classify(t, k);
 	}
 	/* The instructions left to the interpreter, copied: a block slot
@@ -2035,7 +2168,7 @@ static void emit_block(struct tr *t)
 		uint64_t next = (b->lin & ~0xfffull) + 0x1000;
 
 		mov_ri(e, RAX, ((next >> 12) % TLB_SIZE) << 6);
-		mov_ri(e, RCX, next | (b->a20 ? 1 : 5));
+		mov_ri(e, RCX, next | 1 | tag_bits(t));
 		nbail += emit_code_tlb(t, ent, bail + nbail);
 		ent.disp = (int32_t)offsetof(struct tlb_entry, addend);
 		mov_ri(e, RCX, next);                   /* its host address */
@@ -2168,14 +2301,14 @@ static void tr_enter_emit(void)
 	tr_used = TR_ENTER_SIZE;
 }
 
-void *tr_jc_find(uint64_t lin, bool user, bool a20)
+void *tr_jc_find(uint64_t lin, bool user, bool a20, uint8_t mode)
 {
 	const struct tr_jc *j;
 
 	if (!tr_jc)
 		return NULL;
 	j = &tr_jc[tr_jc_index(lin)];
-	return j->key == tr_jc_key(lin, user, a20) ? j->chain : NULL;
+	return j->key == tr_jc_key(lin, user, a20, mode) ? j->chain : NULL;
 }
 
 uint64_t tr_enter(struct x86 *c, struct insn *i, void *chain)

@@ -25,8 +25,23 @@ typedef uint64_t (*tr_fn)(struct x86 *c, struct insn *i);
 #define TR_DONE    0x10000u
 #define TR_GENERIC 0x20000u
 
+/* The kind of code a translation is made for (the CPU state it may
+ * assume beyond its bytes): 64-bit code, or 32-bit protected-mode code
+ * with a flat CS (base 0, limit 4 GiB), with or without paging, and
+ * which of DS, ES and SS are flat too (base 0, limit 4 GiB, writable,
+ * expand-up; SS with a 32-bit stack): accesses through the others
+ * always take the slow path.  Other code is not translated
+ * (TRM_NONE). */
+#define TRM_64     0u
+#define TRM_FLAT32 1u
+#define TRM_NOPG   2u           /* with TRM_FLAT32: paging off */
+#define TRM_DS     4u
+#define TRM_ES     8u
+#define TRM_SS     16u
+#define TRM_NONE   0xffu
+
 /* What the translator needs of a block: its instructions as recorded
- * and their short-path forms (FOP_*), all 64-bit code, and the
+ * and their short-path forms (FOP_*), the kind of code (TRM_*), and the
  * privilege (user) and A20 state the code may assume. */
 struct tr_block {
 	uint64_t lin;
@@ -36,6 +51,7 @@ struct tr_block {
 	const uint8_t *src;     /* its bytes, nbytes of them */
 	unsigned nbytes;
 	bool user, a20;
+	uint8_t mode;
 };
 
 /* Host code for the block, or NULL (no code buffer).  Translations live
@@ -46,11 +62,12 @@ tr_fn tr_translate(const struct tr_block *b, void **chain);
  * from tr_translate, of the same generation). */
 void tr_patch(void *site, const void *target);
 extern __thread uint32_t tr_gen;
-/* Remember chain as lin's translated block for this privilege level and
- * A20 state, for exits to lin from other translated code. */
-void tr_jc_fill(uint64_t lin, bool user, bool a20, void *chain);
+/* Remember chain as lin's translated block for this privilege level, A20
+ * state and kind of code, for exits to lin from other translated code. */
+void tr_jc_fill(uint64_t lin, bool user, bool a20, uint8_t mode,
+		void *chain);
 /* The chain entry remembered for lin, or NULL. */
-void *tr_jc_find(uint64_t lin, bool user, bool a20);
+void *tr_jc_find(uint64_t lin, bool user, bool a20, uint8_t mode);
 /* Run translated code from C at a chain entry: it checks the budget and
  * the block's bytes itself (as from another block; c->blk_code the code
  * page), and returns as a tr_fn does; a count of 0 means it did not
