@@ -37,6 +37,8 @@ struct dm_config {
 	unsigned nchardev;
 	const char *devices[DM_MAX_LIST];
 	unsigned ndevices;
+	const char *drives[DM_MAX_LIST];  /* -drive, -hda..-hdd, -cdrom */
+	unsigned ndrives;
 	const char *pidfile;
 	bool nographic, display_none, no_reboot, no_shutdown, start_paused;
 	bool daemonize, no_acpi, localtime, nodefaults, no_fd_bootchk;

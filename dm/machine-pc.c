@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block/drive.h"
 #include "dm/dm-internal.h"
 #include "dm/linux-boot.h"
 #include "dm/options.h"
@@ -313,7 +314,9 @@ static int machine_devices(void)
 		const char *spec = dm_cfg.devices[i];
 		size_t len = strcspn(spec, ",");
 
-		if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
+		if (drive_is_device_spec(spec)) {
+			continue;       /* placed by drives_init */
+		} else if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
 			if (machine_isa_serial(spec) < 0)
 				return -1;
 		} else if (len == 10 && !strncmp(spec, "pc-testdev", 10)) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block/drive.h"
 #include "dm/dm-internal.h"
 #include "dm/linux-boot.h"
 #include "dm/options.h"
@@ -176,6 +177,9 @@ int main(int argc, char **argv)
 	if (getenv("QEMU_DM_DEBUG"))
 		dm_log_max = DM_LOG_DEBUG;
 	dm_parse_options(argc, argv);
+	/* Images open before anything starts: a bad one is one message. */
+	if (drives_init() < 0)
+		return 1;
 	io_init();
 	if (dm_cfg.daemonize && daemon(0, 1) < 0) {
 		dm_log(DM_LOG_ERR, "-daemonize: %s", strerror(errno));
@@ -215,6 +219,7 @@ int main(int argc, char **argv)
 		g_main_loop_run(dm_main_loop);
 	if (dm_cfg.accel != DM_ACCEL_QTEST)
 		ioreq_client_fini();
+	drives_fini();
 	if (dm_cfg.pidfile)
 		unlink(dm_cfg.pidfile);
 	return dm_exit_status;

@@ -359,6 +359,26 @@ static void o_mon(const char *o, const char *v)
 }
 static void o_device(const char *o, const char *v) { add_list(dm_cfg.devices, &dm_cfg.ndevices, o, v); }
 static void o_ignore(const char *o, const char *v) { (void)o; (void)v; }
+static void o_drive(const char *o, const char *v) { add_list(dm_cfg.drives, &dm_cfg.ndrives, o, v); }
+/* -hda..-hdd FILE and -cdrom FILE are -drive shorthands (commas in the
+ * file name doubled, as -drive wants them). */
+static void add_drive_file(const char *o, const char *file, int index,
+			   const char *media)
+{
+	char **parts = g_strsplit(file, ",", -1);
+	char *esc = g_strjoinv(",,", parts);
+
+	g_strfreev(parts);
+	add_list(dm_cfg.drives, &dm_cfg.ndrives, o,
+		 g_strdup_printf("file=%s,if=ide,index=%d,media=%s", esc,
+				 index, media));
+	g_free(esc);
+}
+static void o_hdx(const char *o, const char *v)
+{
+	add_drive_file(o, v, o[strlen(o) - 1] - 'a', "disk");
+}
+static void o_cdrom(const char *o, const char *v) { add_drive_file(o, v, 2, "cdrom"); }
 /* -run-with exit-with-parent=on (newer libqtest): die with the parent. */
 static void o_run_with(const char *o, const char *v)
 {
@@ -445,6 +465,12 @@ static const struct opt_def opt_table[] = {
 	{ "chardev", ARG_ONE, o_chardev },
 	{ "mon", ARG_ONE, o_mon },
 	{ "device", ARG_ONE, o_device },
+	{ "drive", ARG_ONE, o_drive },
+	{ "hda", ARG_ONE, o_hdx },
+	{ "hdb", ARG_ONE, o_hdx },
+	{ "hdc", ARG_ONE, o_hdx },
+	{ "hdd", ARG_ONE, o_hdx },
+	{ "cdrom", ARG_ONE, o_cdrom },
 	{ "audio", ARG_ONE, o_audio },
 	/* Accepted for compatibility with QEMU's test harnesses. */
 	{ "trace", ARG_ONE, o_ignore },
@@ -468,6 +494,10 @@ static void o_help(const char *o, const char *v)
 	       "  -accel kvm|soft|qtest\n"
 	       "  -bios FILE          firmware image\n"
 	       "  -kernel FILE -initrd FILE -append CMDLINE   direct Linux boot\n"
+	       "  -drive file=IMG[,if=ide][,index=0-3][,media=disk|cdrom][,format=raw]\n"
+	       "         [,readonly=on][,cache=writeback|none|writethrough|directsync|unsafe]\n"
+	       "  -hda/-hdb/-hdc/-hdd IMG, -cdrom ISO   IDE disks and the CD-ROM\n"
+	       "  -boot [order=]cd[,once=d][,menu=on]   boot order: c disk, d CD-ROM\n"
 	       "  -serial stdio|pty|file:PATH|unix:PATH[,server]|null\n"
 	       "  -nographic          no display, serial on stdio\n"
 	       "  -display none\n"

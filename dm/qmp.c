@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dm/chardev.h"
+#include "block/drive.h"
 #include "dm/dm-internal.h"
 #include "dm/options.h"
 #include "dm/qmp-input.h"
@@ -131,7 +132,8 @@ static const char *const qmp_command_names[] = {
 	"qmp_capabilities", "query-status", "query-version",
 	"query-commands", "query-name", "stop", "cont", "system_reset",
 	"system_powerdown", "quit", "send-key", "input-send-event",
-	"query-chardev", "query-machines",
+	"query-chardev", "query-machines", "query-block", "eject", "change",
+	"blockdev-change-medium", "blockdev-open-tray", "blockdev-close-tray",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -279,7 +281,8 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 		qmp_event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
 		dm_quit(0);
 		return;
-	} else if ((rc = qmp_input_command(cmd, args, &err)) != 0) {
+	} else if ((rc = qmp_block_command(cmd, args, &ret, &err)) != 0 ||
+		   (rc = qmp_input_command(cmd, args, &err)) != 0) {
 		if (rc < 0) {
 			qmp_error(c, "GenericError", err, id);
 			g_free(err);
