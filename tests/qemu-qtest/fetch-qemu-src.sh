@@ -16,11 +16,15 @@ fi
 # Whatever an interrupted earlier run left behind.
 rm -rf "$cache"/qemu-7.2* "$cache"/qemu_*
 
-# The Debian mirror this machine already uses, else the default one.
+# The Debian mirror this machine's apt is configured with (one-line
+# sources.list entries or deb822 URIs: fields); no other.
 mirror=$(grep -hoE 'https?://[^ ]+/debian/?$|https?://[^ ]+/debian ' \
 	/etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
 	grep -v security | head -n 1 | tr -d ' ')
-mirror=${mirror:-http://deb.debian.org/debian}
+if [ -z "$mirror" ]; then
+	echo "fetch-qemu-src: no Debian mirror in apt's sources" >&2
+	exit 1
+fi
 mirror=${mirror%/}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
