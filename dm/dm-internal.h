@@ -48,6 +48,9 @@ struct dm_config {
 	int64_t rtc_base;
 	bool has_uuid;                  /* -uuid: firmware's system UUID */
 	uint8_t uuid[16];
+	bool usb;                       /* -usb: the PIIX3 UHCI */
+	const char *usbdevices[DM_MAX_LIST];    /* -usbdevice NAME */
+	unsigned nusbdevices;
 };
 
 extern struct dm_config dm_cfg;

@@ -10,6 +10,7 @@
 #include "dm/dm-internal.h"
 #include "dm/linux-boot.h"
 #include "dm/options.h"
+#include "dm/usb-setup.h"
 #include "hvm/memmap.h"
 #include "dm/chardev.h"
 #include "hw/acpi.h"
@@ -313,7 +314,12 @@ static int machine_devices(void)
 	for (unsigned i = 0; i < dm_cfg.ndevices; i++) {
 		const char *spec = dm_cfg.devices[i];
 		size_t len = strcspn(spec, ",");
+		int usb = usb_cmdline_device(spec);
 
+		if (usb < 0)
+			return -1;
+		if (usb > 0)
+			continue;
 		if (drive_is_device_spec(spec)) {
 			continue;       /* placed by drives_init */
 		} else if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
@@ -359,7 +365,7 @@ int machine_pc_init(void)
 		if (!chr || debugcon_init(chr) < 0)
 			return -1;
 	}
-	if (machine_devices() < 0)
+	if (usb_machine_init() < 0 || machine_devices() < 0)
 		return -1;
 	/* Last: the kernel goes over whatever the devices put in RAM. */
 	return linux_boot_init();

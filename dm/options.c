@@ -379,6 +379,14 @@ static void o_hdx(const char *o, const char *v)
 	add_drive_file(o, v, o[strlen(o) - 1] - 'a', "disk");
 }
 static void o_cdrom(const char *o, const char *v) { add_drive_file(o, v, 2, "cdrom"); }
+static void o_usb(const char *o, const char *v) { (void)o; (void)v; dm_cfg.usb = true; }
+static void o_usbdevice(const char *o, const char *v)
+{
+	if (strcmp(v, "tablet") && strcmp(v, "mouse") && strcmp(v, "keyboard"))
+		opt_die("%s %s: unknown USB device; use tablet, mouse or "
+			"keyboard", o, v);
+	add_list(dm_cfg.usbdevices, &dm_cfg.nusbdevices, o, v);
+}
 /* -run-with exit-with-parent=on (newer libqtest): die with the parent. */
 static void o_run_with(const char *o, const char *v)
 {
@@ -471,6 +479,8 @@ static const struct opt_def opt_table[] = {
 	{ "hdc", ARG_ONE, o_hdx },
 	{ "hdd", ARG_ONE, o_hdx },
 	{ "cdrom", ARG_ONE, o_cdrom },
+	{ "usb", ARG_NONE, o_usb },
+	{ "usbdevice", ARG_ONE, o_usbdevice },
 	{ "audio", ARG_ONE, o_audio },
 	/* Accepted for compatibility with QEMU's test harnesses. */
 	{ "trace", ARG_ONE, o_ignore },
@@ -503,6 +513,7 @@ static void o_help(const char *o, const char *v)
 	       "  -display none\n"
 	       "  -no-reboot          exit instead of rebooting\n"
 	       "  -S                  start paused\n"
+	       "  -usb  -usbdevice tablet|mouse|keyboard   USB (UHCI, HID)\n"
 	       "  -qtest unix:PATH|stdio   qtest mode\n"
 	       "  -qmp unix:PATH,server,nowait\n"
 	       "  -pidfile FILE  -daemonize\n", progname);

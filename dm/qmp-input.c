@@ -5,9 +5,10 @@
  *   input-send-event {"events": [
  *       {"type": "key", "data": {"down": true, "key": KEY}},
  *       {"type": "btn", "data": {"down": true, "button": "left"}},
- *       {"type": "rel", "data": {"axis": "x", "value": 10}}]}
- * Keys and buttons go to the PS/2 devices (hw/input/input.c).  There is
- * no absolute pointer (no USB tablet), so "abs" events are refused.
+ *       {"type": "rel", "data": {"axis": "x", "value": 10}},
+ *       {"type": "abs", "data": {"axis": "y", "value": 16384}}]}
+ * They go to the input layer (hw/input/input.c), which hands them to the
+ * USB HID devices or the PS/2 ones.  Absolute positions run 0-0x7fff.
  */
 #include <string.h>
 
@@ -178,8 +179,23 @@ static int one_event(JsonObject *ev, bool *mouse, char **err)
 		*mouse = true;
 		return 0;
 	}
+	if (!strcmp(type, "abs")) {
+		const char *axis = get_str(d, "axis", "");
+		gint64 v = 0;
+
+		if (!get_int(d, "value", &v) || v < 0 || v > INPUT_ABS_MAX ||
+		    (strcmp(axis, "x") && strcmp(axis, "y"))) {
+			*err = g_strdup("abs event needs axis x|y and a value "
+					"0-32767");
+			return -1;
+		}
+		input_mouse_abs(!strcmp(axis, "x") ? (int)v : -1,
+				!strcmp(axis, "y") ? (int)v : -1);
+		*mouse = true;
+		return 0;
+	}
 	*err = g_strdup_printf("input event type '%s' is not supported "
-			       "(key, btn, rel)", type);
+			       "(key, btn, rel, abs)", type);
 	return -1;
 }
 

@@ -22,6 +22,7 @@
 #include "dm/dm-internal.h"
 #include "dm/options.h"
 #include "dm/qmp-input.h"
+#include "dm/usb-setup.h"
 
 #define QMP_MAX_MSG (1u << 20)
 
@@ -282,7 +283,8 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 		dm_quit(0);
 		return;
 	} else if ((rc = qmp_block_command(cmd, args, &ret, &err)) != 0 ||
-		   (rc = qmp_input_command(cmd, args, &err)) != 0) {
+		   (rc = qmp_input_command(cmd, args, &err)) != 0 ||
+		   (rc = qmp_usb_command(cmd, args, &err)) != 0) {
 		if (rc < 0) {
 			qmp_error(c, "GenericError", err, id);
 			g_free(err);

@@ -59,6 +59,59 @@ int input_qcode_to_qnum(const char *name)
 	return -1;
 }
 
+/* ---- Handlers before the PS/2 devices (USB HID) ---- */
+static struct input_handler *handlers;  /* newest first */
+static int abs_x, abs_y;
+static bool abs_pending;
+
+void input_handler_add(struct input_handler *h)
+{
+	h->next = handlers;
+	handlers = h;
+}
+
+void input_handler_del(struct input_handler *h)
+{
+	for (struct input_handler **p = &handlers; *p; p = &(*p)->next) {
+		if (*p == h) {
+			*p = h->next;
+			break;
+		}
+	}
+}
+
+static struct input_handler *handler_of(enum input_kind kind)
+{
+	for (struct input_handler *h = handlers; h; h = h->next)
+		if (h->kind == kind)
+			return h;
+	return NULL;
+}
+
+bool input_pointer_absolute(void)
+{
+	return handler_of(INPUT_KIND_TABLET) != NULL;
+}
+
+static bool input_route_key(unsigned qnum, bool down)
+{
+	struct input_handler *h = handler_of(INPUT_KIND_KBD);
+
+	if (!h)
+		return false;
+	h->key(h->opaque, qnum, down);
+	return true;
+}
+
+void input_mouse_abs(int x, int y)
+{
+	if (x >= 0)
+		abs_x = x > INPUT_ABS_MAX ? INPUT_ABS_MAX : x;
+	if (y >= 0)
+		abs_y = y > INPUT_ABS_MAX ? INPUT_ABS_MAX : y;
+	abs_pending = true;
+}
+
 int input_key_qnum(unsigned qnum, bool down)
 {
 	uint8_t b[6];
@@ -66,6 +119,8 @@ int input_key_qnum(unsigned qnum, bool down)
 
 	if (!qnum || qnum > 0xff)
 		return -1;
+	if (input_route_key(qnum, down))
+		return 0;
 	if (qnum == 0xc6) {
 		/* Pause: one make sequence, no break (it has none). */
 		static const uint8_t pause[6] = {
@@ -122,9 +177,23 @@ void input_mouse_button(enum input_button b, bool down)
 
 void input_mouse_sync(void)
 {
-	/* Screen y grows downwards, PS/2's upwards. */
-	i8042_mouse_event(pend_dx, -pend_dy, pend_dz, buttons);
+	struct input_handler *tablet = handler_of(INPUT_KIND_TABLET);
+	struct input_handler *mouse = handler_of(INPUT_KIND_MOUSE);
+	bool moved = pend_dx || pend_dy;
+	static unsigned last_buttons;
+
+	if (!tablet && abs_pending && !moved && !pend_dz &&
+	    buttons == last_buttons) {
+		/* A position alone, and nobody takes positions. */
+	} else if (tablet && (abs_pending || !moved))
+		tablet->pointer(tablet->opaque, abs_x, abs_y, pend_dz, buttons);
+	else if (mouse)
+		mouse->pointer(mouse->opaque, pend_dx, pend_dy, pend_dz, buttons);
+	else    /* Screen y grows downwards, PS/2's upwards. */
+		i8042_mouse_event(pend_dx, -pend_dy, pend_dz, buttons);
+	last_buttons = buttons;
 	pend_dx = pend_dy = pend_dz = 0;
+	abs_pending = false;
 }
 
 /* send-key: press the keys in order now, release them in reverse order

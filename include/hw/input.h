@@ -34,4 +34,31 @@ void input_mouse_sync(void);
  * hold_ms later.  -1: more than 16 keys or a bad number. */
 int input_send_keys(const unsigned *qnums, unsigned n, unsigned hold_ms);
 
+/* An absolute pointer position, 0..INPUT_ABS_MAX on each axis (-1 leaves
+ * an axis as it was); sent with the buttons at input_mouse_sync. */
+#define INPUT_ABS_MAX 0x7fff
+void input_mouse_abs(int x, int y);
+/* True while an absolute pointer (a USB tablet) takes pointer events:
+ * front ends then send positions rather than motion. */
+bool input_pointer_absolute(void);
+
+/* ---- Devices that take input before the PS/2 ones (USB HID) ----
+ * The most recently added handler of a kind gets that kind's events:
+ * keys go to a keyboard handler, else to PS/2; a sync with an absolute
+ * position, or buttons without motion, goes to a tablet when there is
+ * one; relative motion to a mouse handler, else to the PS/2 mouse. */
+enum input_kind { INPUT_KIND_KBD, INPUT_KIND_MOUSE, INPUT_KIND_TABLET };
+struct input_handler {
+	enum input_kind kind;
+	void (*key)(void *opaque, unsigned qnum, bool down);
+	/* Mouse: motion in screen directions (y down), wheel dz (positive
+	 * is towards the user); tablet: x, y in 0..INPUT_ABS_MAX.  Buttons
+	 * as i8042_mouse_event. */
+	void (*pointer)(void *opaque, int x, int y, int dz, unsigned buttons);
+	void *opaque;
+	struct input_handler *next;     /* the input layer's */
+};
+void input_handler_add(struct input_handler *h);
+void input_handler_del(struct input_handler *h);
+
 #endif

@@ -16,6 +16,7 @@ QTEST_PROGS += tests/qtest/input-test
 QTEST_PROGS += tests/qtest/chardev-test
 QTEST_PROGS += tests/qtest/legacy-fuzz-test
 QTEST_PROGS += tests/qtest/drive-test
+QTEST_PROGS += tests/qtest/usb-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)

@@ -185,10 +185,10 @@ static void bad_arguments(void)
 		   refused(qts_qmp(q, "{\"execute\": \"send-key\", \"arguments\":"
 				   " {\"keys\": [{\"type\": \"number\", "
 				   "\"data\": 4096}]}}")), "accepted");
-	test_check("input/abs-refused",
+	test_check("input/abs-out-of-range-refused",
 		   refused(qts_qmp(q, "{\"execute\": \"input-send-event\", "
 				   "\"arguments\": {\"events\": [{\"type\": \"abs\","
-				   " \"data\": {\"axis\": \"x\", \"value\": 1}}]}}")),
+				   " \"data\": {\"axis\": \"x\", \"value\": 40000}}]}}")),
 		   "accepted");
 	test_check("input/wrong-member-types-refused",
 		   refused(qts_qmp(q, "{\"execute\": \"input-send-event\", "
