@@ -39,6 +39,10 @@ struct dm_config {
 	unsigned ndevices;
 	const char *drives[DM_MAX_LIST];  /* -drive, -hda..-hdd, -cdrom */
 	unsigned ndrives;
+	const char *netdevs[DM_MAX_LIST];       /* -netdev */
+	unsigned nnetdevs;
+	const char *nets[DM_MAX_LIST];          /* -net */
+	unsigned nnets;
 	const char *pidfile;
 	bool nographic, display_none, no_reboot, no_shutdown, start_paused;
 	bool daemonize, no_acpi, localtime, nodefaults, no_fd_bootchk;

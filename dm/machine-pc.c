@@ -20,6 +20,7 @@
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "hw/testdev.h"
+#include "net/net-dm.h"
 
 /* e820 entries as SeaBIOS reads them from fw_cfg's "etc/e820". */
 struct e820_entry {
@@ -315,12 +316,18 @@ static int machine_devices(void)
 		const char *spec = dm_cfg.devices[i];
 		size_t len = strcspn(spec, ",");
 		int usb = usb_cmdline_device(spec);
+		int nic;
 
 		if (usb < 0)
 			return -1;
 		if (usb > 0)
 			continue;
-		if (drive_is_device_spec(spec)) {
+		nic = net_device(spec);
+		if (nic < 0)
+			return -1;
+		if (nic > 0) {
+			continue;
+		} else if (drive_is_device_spec(spec)) {
 			continue;       /* placed by drives_init */
 		} else if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
 			if (machine_isa_serial(spec) < 0)
@@ -365,7 +372,8 @@ int machine_pc_init(void)
 		if (!chr || debugcon_init(chr) < 0)
 			return -1;
 	}
-	if (usb_machine_init() < 0 || machine_devices() < 0)
+	if (usb_machine_init() < 0 || net_init() < 0 ||
+	    machine_devices() < 0)
 		return -1;
 	/* Last: the kernel goes over whatever the devices put in RAM. */
 	return linux_boot_init();

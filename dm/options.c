@@ -358,6 +358,8 @@ static void o_mon(const char *o, const char *v)
 	add_list(dm_cfg.qmp, &dm_cfg.nqmp, o, v);
 }
 static void o_device(const char *o, const char *v) { add_list(dm_cfg.devices, &dm_cfg.ndevices, o, v); }
+static void o_netdev(const char *o, const char *v) { add_list(dm_cfg.netdevs, &dm_cfg.nnetdevs, o, v); }
+static void o_net(const char *o, const char *v) { add_list(dm_cfg.nets, &dm_cfg.nnets, o, v); }
 static void o_ignore(const char *o, const char *v) { (void)o; (void)v; }
 static void o_drive(const char *o, const char *v) { add_list(dm_cfg.drives, &dm_cfg.ndrives, o, v); }
 /* -hda..-hdd FILE and -cdrom FILE are -drive shorthands (commas in the
@@ -481,6 +483,8 @@ static const struct opt_def opt_table[] = {
 	{ "cdrom", ARG_ONE, o_cdrom },
 	{ "usb", ARG_NONE, o_usb },
 	{ "usbdevice", ARG_ONE, o_usbdevice },
+	{ "netdev", ARG_ONE, o_netdev },
+	{ "net", ARG_ONE, o_net },
 	{ "audio", ARG_ONE, o_audio },
 	/* Accepted for compatibility with QEMU's test harnesses. */
 	{ "trace", ARG_ONE, o_ignore },
@@ -516,6 +520,8 @@ static void o_help(const char *o, const char *v)
 	       "  -usb  -usbdevice tablet|mouse|keyboard   USB (UHCI, HID)\n"
 	       "  -qtest unix:PATH|stdio   qtest mode\n"
 	       "  -qmp unix:PATH,server,nowait\n"
+	       "  -netdev user|socket|tap,id=ID,...  -device ne2k_pci|ne2k_isa|rtl8139|pcnet,netdev=ID[,mac=]\n"
+	       "  -net nic[,model=M][,macaddr=][,vlan=N]  -net user|socket|tap[,vlan=N]\n"
 	       "  -pidfile FILE  -daemonize\n", progname);
 	exit(0);
 }

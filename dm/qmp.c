@@ -23,6 +23,7 @@
 #include "dm/options.h"
 #include "dm/qmp-input.h"
 #include "dm/usb-setup.h"
+#include "net/net-dm.h"
 
 #define QMP_MAX_MSG (1u << 20)
 
@@ -135,6 +136,7 @@ static const char *const qmp_command_names[] = {
 	"system_powerdown", "quit", "send-key", "input-send-event",
 	"query-chardev", "query-machines", "query-block", "eject", "change",
 	"blockdev-change-medium", "blockdev-open-tray", "blockdev-close-tray",
+	"set_link",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -284,7 +286,8 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 		return;
 	} else if ((rc = qmp_block_command(cmd, args, &ret, &err)) != 0 ||
 		   (rc = qmp_input_command(cmd, args, &err)) != 0 ||
-		   (rc = qmp_usb_command(cmd, args, &err)) != 0) {
+		   (rc = qmp_usb_command(cmd, args, &err)) != 0 ||
+		   (rc = net_qmp_command(cmd, args, &err)) != 0) {
 		if (rc < 0) {
 			qmp_error(c, "GenericError", err, id);
 			g_free(err);

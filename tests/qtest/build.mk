@@ -17,6 +17,7 @@ QTEST_PROGS += tests/qtest/chardev-test
 QTEST_PROGS += tests/qtest/legacy-fuzz-test
 QTEST_PROGS += tests/qtest/drive-test
 QTEST_PROGS += tests/qtest/usb-test
+QTEST_PROGS += tests/qtest/ne2000-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)

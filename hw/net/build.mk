@@ -1,0 +1,1 @@
+DM_OBJS += hw/net/ne2000.o
