@@ -52,6 +52,7 @@ static const struct {
 } nic_models[] = {
 	{ "ne2k_pci", ne2k_pci_init },
 	{ "ne2k_isa", ne2k_isa_init },
+	{ "rtl8139", rtl8139_init },
 };
 
 /* ---- CRCs and checksums ---- */
