@@ -301,6 +301,9 @@ void exec_string(struct x86 *c, struct insn *i)
 			cx_dec(c, i, 1);
 			n++;
 		}
+		/* Iterations are architectural: a fault in a later one
+		 * leaves the flags of this one's comparison. */
+		c->saved_flags = c->flags;
 		if (idx(c, i, R_CX) == 0 || stop)
 			return;
 	}

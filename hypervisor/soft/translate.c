@@ -1810,7 +1810,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case FOP_PUSH: case FOP_POP: case FOP_CALL: case FOP_RET:
 		emit_ea(t, k);
-		emit_mem_op(t, k, S_SS, 8);
+		emit_mem_op(t, k, S_SS, stack_size(t));
 		emit_tail(t, k);
 		return;
 	}

@@ -30,7 +30,7 @@
 #define DATA  0x20000000ull
 #define DATA_SIZE 0x4000
 #define PT    0x30000000ull
-#define PT_SIZE 0x5000
+#define PT_SIZE 0x8000     /* 4-level tables, then 32-bit ones at +0x5000 */
 #define BASE  (DATA + 0x800)     /* rbx: memory operands around here */
 #define STACK (DATA + 0x3000)
 #define TSS   (DATA + 0x3f00)
@@ -43,7 +43,8 @@ struct native_regs {
 };
 
 void native_run(struct native_regs *r, void *code);
-extern char native_back[];
+void native32_run(struct native_regs *r, void *code);
+extern char native_back[], native32_back[];
 
 /* ---- the generator ---- */
 
@@ -52,6 +53,7 @@ struct gen {
 	unsigned len;
 	uint64_t rng;
 	uint32_t undef;         /* flags currently undefined */
+	uint32_t undef_ever;    /* undefined at some point (for faults) */
 };
 
 #define F_ALL (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
@@ -81,12 +83,16 @@ static void imm(struct gen *g, uint64_t v, unsigned size)
 		b(g, (uint8_t)(v >> (8 * k)));
 }
 
+/* Generating 32-bit code: no REX prefixes, no 64-bit operands, eight
+ * registers (the generators shared with 64-bit code follow this). */
+static bool gen32;
+
 /* Registers a sequence may write: not rsp (4) or rbx (3). */
 static unsigned any_reg(struct gen *g)
 {
 	static const unsigned pool[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12,
 					 13, 14, 15 };
-	return pool[pick(g, sizeof(pool) / sizeof(pool[0]))];
+	return pool[pick(g, gen32 ? 6 : sizeof(pool) / sizeof(pool[0]))];
 }
 
 struct rm {
@@ -128,6 +134,8 @@ static void emit(struct gen *g, unsigned size, const uint8_t *op,
 		b(g, 0x66);
 	if (f3)
 		b(g, 0xf3);
+	if (gen32)
+		size = size == 8 ? 4 : size;    /* (CMPXCHG8B: no REX.W) */
 	if (size == 8)
 		rex |= 8;
 	if (regf & 8)
@@ -138,7 +146,7 @@ static void emit(struct gen *g, unsigned size, const uint8_t *op,
 	if (size == 1 && ((regf >= 4 && regf < 8) ||
 			  (!rm.mem && rm.reg >= 4 && rm.reg < 8)))
 		rex |= 0x40;
-	if (rex)
+	if (rex && !gen32)
 		b(g, 0x40 | rex);
 	for (unsigned k = 0; k < oplen; k++)
 		b(g, op[k]);
@@ -161,14 +169,14 @@ static unsigned osz(struct gen *g)
 {
 	static const unsigned s[] = { 1, 2, 4, 8 };
 
-	return s[pick(g, 4)];
+	return s[pick(g, gen32 ? 3 : 4)];
 }
 
 static unsigned osz_nb(struct gen *g)
 {
 	static const unsigned s[] = { 2, 4, 8 };
 
-	return s[pick(g, 3)];
+	return s[pick(g, gen32 ? 2 : 3)];
 }
 
 /* Make every flag defined before an instruction that reads them. */
@@ -184,6 +192,7 @@ static void flags_defined(struct gen *g, uint32_t reads)
 static void effect(struct gen *g, uint32_t defines, uint32_t undef)
 {
 	g->undef = (g->undef & ~defines) | undef;
+	g->undef_ever |= g->undef;
 }
 
 /* ---- instruction classes ---- */
@@ -722,6 +731,243 @@ static void g_branch(struct gen *g)
 	}
 }
 
+/* ---- 32-bit code only ---- */
+
+static void g32_incdec(struct gen *g)
+{
+	if (pick(g, 3) == 0)
+		b(g, 0x66);
+	b(g, (uint8_t)(0x40 | (pick(g, 2) ? 8 : 0) | any_reg(g)));
+	effect(g, F_ALL & ~F_CF, 0);
+}
+
+static void g32_mov(struct gen *g)
+{
+	unsigned size = osz(g), kind = pick(g, 8);
+	struct rm rm = rm_pick(g, true, 0);
+	uint8_t op[2] = { 0x0f, 0 };
+	unsigned reg = any_reg(g);
+
+	switch (kind) {
+	case 0:
+		op[0] = (uint8_t)(0x88 | pick(g, 2) << 1 | (size > 1));
+		emit(g, size, op, 1, reg, rm, 0, 0, false);
+		break;
+	case 1:
+		op[0] = size == 1 ? 0xc6 : 0xc7;
+		emit(g, size, op, 1, 0, rm, size == 1 ? 1 : size == 2 ? 2 : 4,
+		     rnd(g), false);
+		break;
+	case 2:                 /* MOV r, imm */
+		if (size == 2)
+			b(g, 0x66);
+		b(g, (uint8_t)((size == 1 ? 0xb0 : 0xb8) | reg));
+		imm(g, rnd(g), size);
+		break;
+	case 3:                 /* MOVZX / MOVSX */
+		op[1] = (uint8_t)(0xb6 | pick(g, 2) | pick(g, 2) << 3);
+		emit(g, osz_nb(g), op, 2, reg, rm, 0, 0, false);
+		break;
+	case 4:                 /* LEA with base and index, any values */
+		if (pick(g, 3) == 0)
+			b(g, 0x66);
+		b(g, 0x8d);
+		b(g, (uint8_t)(0x84 | reg << 3));
+		b(g, (uint8_t)(pick(g, 4) << 6 | any_reg(g) << 3 | any_reg(g)));
+		imm(g, rnd(g), 4);
+		break;
+	case 5:                 /* BSWAP */
+		b(g, 0x0f);
+		b(g, (uint8_t)(0xc8 | reg));
+		break;
+	case 6: {               /* a load or store through base + index
+				 * that wraps around 4 GiB when negative */
+		unsigned idx = any_reg(g);
+		uint32_t v = (uint32_t)(pick(g, 64) * 4) - 128u;
+
+		b(g, (uint8_t)(0xb8 | idx));
+		imm(g, v, 4);
+		b(g, (uint8_t)(0x89 | pick(g, 2) << 1));
+		b(g, (uint8_t)(0x44 | (idx == 0 ? 1 : 0) << 3));
+		b(g, (uint8_t)(idx << 3 | 3));          /* [ebx + idx + d8] */
+		b(g, (uint8_t)(pick(g, 64) - 32));
+		break;
+	}
+	default:                /* CBW/CWDE, CWD/CDQ */
+		if (pick(g, 2))
+			b(g, 0x66);
+		b(g, pick(g, 2) ? 0x98 : 0x99);
+		break;
+	}
+}
+
+static void g32_stack(struct gen *g)
+{
+	unsigned reg = any_reg(g), kind = pick(g, 9);
+
+	switch (kind) {
+	case 0:                 /* push r; pop r' */
+		b(g, (uint8_t)(0x50 | reg));
+		b(g, (uint8_t)(0x58 | any_reg(g)));
+		break;
+	case 1:                 /* push imm; pop r */
+		if (pick(g, 2)) {
+			b(g, 0x68);
+			imm(g, rnd(g), 4);
+		} else {
+			b(g, 0x6a);
+			b(g, (uint8_t)rnd(g));
+		}
+		b(g, (uint8_t)(0x58 | reg));
+		break;
+	case 2:                 /* 16-bit push/pop */
+		b(g, 0x66);
+		b(g, (uint8_t)(0x50 | reg));
+		b(g, 0x66);
+		b(g, (uint8_t)(0x58 | any_reg(g)));
+		break;
+	case 3:                 /* call the next instruction; pop r */
+		b(g, 0xe8);
+		imm(g, 0, 4);
+		b(g, (uint8_t)(0x58 | reg));
+		break;
+	case 4:                 /* call a function that adds and returns */
+		b(g, 0xe8);
+		imm(g, 2, 4);
+		b(g, 0xeb); b(g, 3);                    /* jmp over it */
+		b(g, 0x01); b(g, (uint8_t)(0xc0 | any_reg(g) << 3 | reg));
+		b(g, 0xc3);
+		effect(g, F_ALL, 0);
+		break;
+	case 5:                 /* the same through a register */
+		b(g, (uint8_t)(0xb8 | reg));
+		imm(g, CODE + g->len - 1 + 9, 4);
+		b(g, 0xff); b(g, (uint8_t)(0xd0 | reg));        /* call reg */
+		b(g, 0xeb); b(g, 3);
+		b(g, 0x29); b(g, (uint8_t)(0xc0 | any_reg(g) << 3 | reg));
+		b(g, 0xc3);
+		effect(g, F_ALL, 0);
+		break;
+	case 6: {               /* jmp through a register, or memory */
+		bool viamem = pick(g, 2);
+
+		b(g, (uint8_t)(0xb8 | reg));
+		imm(g, CODE + g->len - 1 + (viamem ? 11 : 7), 4);
+		if (!viamem) {
+			b(g, 0xff); b(g, (uint8_t)(0xe0 | reg));
+		} else {
+			b(g, 0x89); b(g, (uint8_t)(0x43 | reg << 3));
+			b(g, 0x10);                     /* mov [ebx+16], reg */
+			b(g, 0xff); b(g, 0x63); b(g, 0x10);     /* jmp [ebx+16] */
+		}
+		break;
+	}
+	case 7:                 /* pushf; pop r */
+		flags_defined(g, F_ALL);
+		b(g, 0x9c);
+		b(g, (uint8_t)(0x58 | reg));
+		break;
+	default:                /* popf from a register; ret imm16 */
+		b(g, 0xb8);
+		imm(g, rnd(g) & 0x8d5, 4);
+		b(g, 0x50);
+		b(g, 0x9d);
+		b(g, 0xfc);                             /* cld */
+		effect(g, F_ALL, 0);
+		b(g, 0xe8); imm(g, 2, 4);
+		b(g, 0xeb); b(g, 3);
+		b(g, 0xc2); imm(g, 0, 2);               /* ret 0 */
+		break;
+	}
+}
+
+static void g32_branch(struct gen *g)
+{
+	unsigned kind = pick(g, 5);
+
+	flags_defined(g, F_ALL);
+	switch (kind) {
+	case 0:                 /* jcc over a 2-byte instruction */
+		b(g, (uint8_t)(0x70 | pick(g, 16)));
+		b(g, 2);
+		b(g, 0xff); b(g, 0xc0);                 /* inc eax */
+		break;
+	case 1:                 /* jcc near */
+		b(g, 0x0f);
+		b(g, (uint8_t)(0x80 | pick(g, 16)));
+		imm(g, 2, 4);
+		b(g, 0xff); b(g, 0xc1);                 /* inc ecx */
+		break;
+	case 2:                 /* loop / loopz / loopnz / jecxz */
+		b(g, 0xb9); imm(g, pick(g, 3), 4);
+		b(g, (uint8_t)(0xe0 | pick(g, 4)));
+		b(g, 2);
+		b(g, 0xff); b(g, 0xc2);                 /* inc edx */
+		break;
+	case 3: {               /* a counted loop: translated, chained */
+		unsigned r = any_reg(g), r2 = any_reg(g);
+
+		if (r == 1)
+			r = 0;
+		b(g, 0xb9); imm(g, 1 + pick(g, 20), 4); /* mov ecx, n */
+		b(g, 0x01); b(g, (uint8_t)(0xc0 | r2 << 3 | r));   /* add */
+		b(g, 0xc1); b(g, (uint8_t)(0xc0 | r)); b(g, 5);    /* rol */
+		b(g, 0x49);                                         /* dec ecx */
+		b(g, 0x75); b(g, (uint8_t)-8);                      /* jnz */
+		effect(g, F_ALL, 0);
+		break;
+	}
+	default:                /* jmp short over */
+		b(g, 0xeb);
+		b(g, 2);
+		b(g, 0x0f); b(g, 0x0b);                 /* ud2, skipped */
+		break;
+	}
+}
+
+static void g32_string(struct gen *g)
+{
+	static const uint8_t ops[] = { 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab,
+				       0xac, 0xad, 0xae, 0xaf };
+	uint8_t op = ops[pick(g, sizeof(ops))];
+	unsigned size = op & 1 ? osz_nb(g) : 1;
+	bool down = pick(g, 2);
+	unsigned rep = pick(g, 3);
+	uint32_t si = (uint32_t)(DATA + 0x400 + pick(g, 0x200));
+	uint32_t di = (uint32_t)(DATA + (down ? 0x2000 : 0x1c00) +
+				 pick(g, 0x400));
+
+	b(g, 0xbe); imm(g, si, 4);
+	b(g, 0xbf); imm(g, di, 4);
+	b(g, 0xb9); imm(g, pick(g, 300), 4);
+	if (down)
+		b(g, 0xfd);
+	if (size == 2)
+		b(g, 0x66);
+	if (rep == 1)
+		b(g, 0xf3);
+	else if (rep == 2)
+		b(g, 0xf2);
+	b(g, op);
+	if (down)
+		b(g, 0xfc);
+	if (op == 0xa6 || op == 0xa7 || op == 0xae || op == 0xaf)
+		effect(g, F_ALL, 0);
+}
+
+/* Everything at once: what a compiler's 32-bit output mixes (longer
+ * blocks for the translator's register cache and flag liveness). */
+static void g32_mix(struct gen *g)
+{
+	static void (*const gens[])(struct gen *) = {
+		g_alu, g_alu, g_unary, g_shift, g_muldiv, g_cond, g32_mov,
+		g32_mov, g32_stack, g32_branch, g32_incdec,
+	};
+
+	for (unsigned k = 1 + pick(g, 4); k > 0; k--)
+		gens[pick(g, sizeof(gens) / sizeof(gens[0]))](g);
+}
+
 static void g_priv(struct gen *g)
 {
 	static const uint8_t seqs[][4] = {
@@ -1161,6 +1407,24 @@ static const struct cls classes[] = {
 	{ "sse-float-range", g_sse_range },
 };
 
+/* 32-bit code: natively in the compatibility-mode user code segment, on
+ * the interpreter alternately in protected mode with 32-bit paging and
+ * in compatibility mode. */
+static const struct cls classes32[] = {
+	{ "32/alu", g_alu }, { "32/inc-dec-not-neg", g_unary },
+	{ "32/inc-dec-reg", g32_incdec }, { "32/mul-div", g_muldiv },
+	{ "32/shift-rotate", g_shift }, { "32/shld-shrd", g_dshift },
+	{ "32/bit-test", g_bits }, { "32/bsf-bsr-popcnt", g_scan },
+	{ "32/cmov-setcc", g_cond }, { "32/xchg-xadd-cmpxchg", g_xchg },
+	{ "32/mov-movx-lea-bswap", g32_mov }, { "32/stack-call-ret", g32_stack },
+	{ "32/string-rep", g32_string }, { "32/flags", g_flags },
+	{ "32/branches", g32_branch }, { "32/mixed", g32_mix },
+};
+
+/* The interpreter's mode for the next runs: 64-bit, 32-bit protected
+ * mode with paging, compatibility mode. */
+static enum { MODE_64, MODE_PROT32, MODE_COMPAT } cpu_mode;
+
 /* ---- native side ---- */
 
 static sigjmp_buf native_jmp;
@@ -1217,6 +1481,41 @@ static void run_native(const struct gen *g, const struct native_regs *in,
 	fault_trap = -1;
 	if (sigsetjmp(native_jmp, 1) == 0) {
 		native_run(&out->r, code);
+	} else {
+		out->r = fault_regs;
+		out->vector = fault_trap;
+		out->rip = fault_rip_native;
+	}
+	memcpy(out->data, (void *)DATA, DATA_SIZE);
+}
+
+/* The same for 32-bit code: after it, a far jump to 0x33:tramp, and at
+ * tramp (64-bit code, below 4 GiB too) a jump to native32_back. */
+static void run_native32(const struct gen *g, const struct native_regs *in,
+			 struct outcome *out)
+{
+	uint8_t *code = (uint8_t *)CODE;
+	uint64_t back = (uint64_t)native32_back;
+	uint32_t ptr = (uint32_t)(CODE + g->len + 6);
+	uint32_t tramp = ptr + 6;
+	uint16_t sel = 0x33;
+
+	memcpy(code, g->buf, g->len);
+	code[g->len] = 0xff;                    /* ljmp *[ptr] */
+	code[g->len + 1] = 0x2d;
+	memcpy(code + g->len + 2, &ptr, 4);
+	memcpy(code + ptr - CODE, &tramp, 4);
+	memcpy(code + ptr - CODE + 4, &sel, 2);
+	code[tramp - CODE] = 0xff;              /* jmp *0(%rip) */
+	code[tramp - CODE + 1] = 0x25;
+	memset(code + tramp - CODE + 2, 0, 4);
+	memcpy(code + tramp - CODE + 6, &back, 8);
+	__builtin___clear_cache((char *)code, (char *)code + g->len + 32);
+	out->r = *in;
+	out->vector = -1;
+	fault_trap = -1;
+	if (sigsetjmp(native_jmp, 1) == 0) {
+		native32_run(&out->r, code);
 	} else {
 		out->r = fault_regs;
 		out->vector = fault_trap;
@@ -1302,6 +1601,19 @@ static void build_page_tables(void)
 	pt[1] = (CODE + 0x1000) | 7;    /* page-cross's second page */
 	for (unsigned k = 0; k < DATA_SIZE / 0x1000; k++)
 		pt2[k] = (DATA + k * 0x1000) | 7;
+
+	/* The same mappings in 32-bit tables (no PAE). */
+	uint32_t *pd32 = (uint32_t *)(PT + 0x5000);
+	uint32_t *pt32 = (uint32_t *)(PT + 0x6000);
+	uint32_t *pt32d = (uint32_t *)(PT + 0x7000);
+
+	pd32[CODE >> 22] = (uint32_t)(PT + 0x6000) | 7;
+	pd32[DATA >> 22] = (uint32_t)(PT + 0x7000) | 7;
+	pt32[(CODE >> 12) & 0x3ff] = (uint32_t)CODE | 7;
+	pt32[((CODE >> 12) & 0x3ff) + 1] = (uint32_t)(CODE + 0x1000) | 7;
+	for (unsigned k = 0; k < DATA_SIZE / 0x1000; k++)
+		pt32d[((DATA >> 12) & 0x3ff) + k] =
+			(uint32_t)(DATA + k * 0x1000) | 7;
 }
 
 /* The architectural x87/SSE state to and from the FXSAVE layout (x87
@@ -1395,6 +1707,16 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 		if (s != S_CS)
 			c.seg[s] = (struct x86_seg){ 0, 0xffffffff, 0x2b,
 						     0x93 | 0x60 | SEG_DB | SEG_G };
+	if (cpu_mode == MODE_COMPAT) {
+		c.seg[S_CS].attr = 0x9b | 0x60 | SEG_DB | SEG_G;
+		c.seg[S_CS].sel = 0x23;
+	} else if (cpu_mode == MODE_PROT32) {
+		c.seg[S_CS].attr = 0x9b | 0x60 | SEG_DB | SEG_G;
+		c.seg[S_CS].sel = 0x23;
+		c.cr4 = 0;
+		c.cr3 = PT + 0x5000;
+		c.efer = 0;
+	}
 	c.cpl = 3;
 	c.cr0 |= CR0_NE | CR0_MP;
 	c.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
@@ -1446,6 +1768,10 @@ static bool same(const struct outcome *n, const struct outcome *s,
 		 uint32_t undef, char *why, size_t len)
 {
 	uint64_t fmask = (F_ALL | F_DF) & ~undef;
+	/* 32-bit code: eax..edi (the upper halves and r8-r15 are not the
+	 * code's). */
+	int nregs = cpu_mode == MODE_64 ? 16 : 8;
+	uint64_t rmask = cpu_mode == MODE_64 ? ~0ull : 0xffffffffull;
 
 	if (n->vector != s->vector) {
 		snprintf(why, len, "native fault %d at %#llx, interpreter %d at %#llx",
@@ -1459,8 +1785,8 @@ static bool same(const struct outcome *n, const struct outcome *s,
 			 (unsigned long long)s->rip);
 		return false;
 	}
-	for (int k = 0; k < 16; k++)
-		if (n->r.r[k] != s->r.r[k]) {
+	for (int k = 0; k < nregs; k++)
+		if ((n->r.r[k] ^ s->r.r[k]) & rmask) {
 			snprintf(why, len, "%s: native %#llx, interpreter %#llx",
 				 reg_names[k], (unsigned long long)n->r.r[k],
 				 (unsigned long long)s->r.r[k]);
@@ -1739,6 +2065,103 @@ static void page_cross(void)
 		test_pass("soft-diff/page-cross");
 }
 
+/* Seeded random sequences of one class, each compared with the host. */
+static void run_class(const struct cls *cl, size_t ci, uint64_t seed,
+		      unsigned cases)
+{
+	static uint8_t data0[DATA_SIZE];
+	static struct outcome nat, sim;
+	char name[64], why[256];
+	unsigned failures = 0;
+
+	snprintf(name, sizeof(name), "soft-diff/%s", cl->name);
+	for (unsigned n = 0; n < cases && failures == 0; n++) {
+		struct gen g = { .rng = seed * 1000003 + ci * 7919 + n + 1 };
+		struct native_regs in;
+		uint64_t case_seed = g.rng;
+
+		for (int k = 0; k < 20; k++)
+			rnd(&g);
+		unsigned count = 1 + pick(&g, 6);
+		for (unsigned k = 0; k < count; k++)
+			cl->gen(&g);
+		for (int k = 0; k < 16; k++) {
+			in.r[k] = pick(&g, 4) ? rnd(&g) :
+				  rnd(&g) & (pick(&g, 2) ? 0xff : 0xffff);
+			if (gen32)
+				in.r[k] &= 0xffffffffu;
+		}
+		in.r[3] = BASE;
+		in.r[4] = STACK;
+		in.rflags = 0x202 | (rnd(&g) & F_ALL);
+		fp_state(&g, in.fx, cl->gen == g_sse_fp, cl->gen == g_sse_range);
+		for (unsigned k = 0; k < DATA_SIZE; k++)
+			data0[k] = (uint8_t)rnd(&g);
+		data0[TSS - DATA + 0x66] = 0x68;
+		data0[TSS - DATA + 0x67] = 0;
+
+		memcpy((void *)DATA, data0, DATA_SIZE);
+		if (gen32) {
+			run_native32(&g, &in, &nat);
+			/* Protected mode and compatibility mode in turn, each
+			 * through every way of running below. */
+			cpu_mode = (n / 8) & 1 ? MODE_COMPAT : MODE_PROT32;
+		} else {
+			run_native(&g, &in, &nat);
+			cpu_mode = MODE_64;
+		}
+		/* Even cases one instruction at a time; odd ones through
+		 * x86_run: in batches of 1-37 as recorded (n % 8 == 1), run
+		 * again from the block cache (5), and translated to host code
+		 * (3, 7). */
+		if (!(n & 1))
+			run_interp(&g, &in, data0, &sim, 0, 1, false);
+		else if (n % 8 == 1)
+			run_interp(&g, &in, data0, &sim, 1 + n % 37, 1, false);
+		else
+			run_interp(&g, &in, data0, &sim, 100000,
+				   n % 4 == 3 ? 3 : 2, n % 4 == 3);
+		/* A fault can come where flags were undefined that the
+		 * end of the sequence defines again. */
+		if (!same(&nat, &sim, nat.vector >= 0 ? g.undef_ever : g.undef,
+			  why, sizeof(why))) {
+			char hex[3 * 512 + 1] = "";
+
+			for (unsigned k = 0; k < g.len; k++)
+				sprintf(hex + 3 * k, "%02x ", g.buf[k]);
+			test_fail(name, "case %u (seed %#llx, %s): %s; bytes: %s",
+				  n, (unsigned long long)case_seed,
+				  cpu_mode == MODE_64 ? "64-bit" :
+				  cpu_mode == MODE_PROT32 ? "protected mode" :
+				  "compatibility mode", why, hex);
+			failures++;
+		}
+	}
+	if (!failures)
+		test_pass(name);
+}
+
+/* Whether the host runs 32-bit code in its compatibility-mode segment
+ * (a NOP and back, with a register it must keep). */
+static bool native32_works(void)
+{
+	static struct outcome out;
+	struct gen g = { .len = 0 };
+	struct native_regs in;
+
+	memset(&in, 0, sizeof(in));
+	g.buf[g.len++] = 0x90;
+	in.r[0] = 0x12345678;
+	in.r[4] = STACK;
+	in.rflags = 0x202;
+	uint16_t cw = 0x037f;
+	uint32_t mxcsr = 0x1f80;
+	memcpy(in.fx, &cw, 2);
+	memcpy(in.fx + 24, &mxcsr, 4);
+	run_native32(&g, &in, &out);
+	return out.vector == -1 && (uint32_t)out.r.r[0] == 0x12345678;
+}
+
 int main(void)
 {
 	const char *env_seed = getenv("SOFT_DIFF_SEED");
@@ -1748,9 +2171,6 @@ int main(void)
 	const char *only = getenv("SOFT_DIFF_CLASS");
 	struct sigaction sa = { .sa_sigaction = on_fault,
 				.sa_flags = SA_SIGINFO | SA_NODEFER };
-	static uint8_t data0[DATA_SIZE];
-	static struct outcome nat, sim;
-
 	if (mmap((void *)CODE, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
 	    MAP_FAILED ||
@@ -1777,63 +2197,20 @@ int main(void)
 	sigaction(SIGTRAP, &sa, NULL);
 	build_page_tables();
 
-	for (size_t ci = 0; ci < sizeof(classes) / sizeof(classes[0]); ci++) {
-		char name[64], why[256];
-		unsigned failures = 0;
-
-		snprintf(name, sizeof(name), "soft-diff/%s", classes[ci].name);
-		if (only && strcmp(only, classes[ci].name))
-			continue;
-		for (unsigned n = 0; n < cases && failures == 0; n++) {
-			struct gen g = { .rng = seed * 1000003 + ci * 7919 + n + 1 };
-			struct native_regs in;
-			uint64_t case_seed = g.rng;
-
-			for (int k = 0; k < 20; k++)
-				rnd(&g);
-			unsigned count = 1 + pick(&g, 6);
-			for (unsigned k = 0; k < count; k++)
-				classes[ci].gen(&g);
-			for (int k = 0; k < 16; k++)
-				in.r[k] = pick(&g, 4) ? rnd(&g) :
-					  rnd(&g) & (pick(&g, 2) ? 0xff : 0xffff);
-			in.r[3] = BASE;
-			in.r[4] = STACK;
-			in.rflags = 0x202 | (rnd(&g) & F_ALL);
-			fp_state(&g, in.fx, classes[ci].gen == g_sse_fp,
-				 classes[ci].gen == g_sse_range);
-			for (unsigned k = 0; k < DATA_SIZE; k++)
-				data0[k] = (uint8_t)rnd(&g);
-			data0[TSS - DATA + 0x66] = 0x68;
-			data0[TSS - DATA + 0x67] = 0;
-
-			memcpy((void *)DATA, data0, DATA_SIZE);
-			run_native(&g, &in, &nat);
-			/* Even cases one instruction at a time; odd ones
-			 * through x86_run: in batches of 1-37 as recorded
-			 * (n % 8 == 1), run again from the block cache
-			 * (5), and translated to host code (3, 7). */
-			if (!(n & 1))
-				run_interp(&g, &in, data0, &sim, 0, 1, false);
-			else if (n % 8 == 1)
-				run_interp(&g, &in, data0, &sim, 1 + n % 37, 1,
-					   false);
-			else
-				run_interp(&g, &in, data0, &sim, 100000,
-					   n % 4 == 3 ? 3 : 2, n % 4 == 3);
-			if (!same(&nat, &sim, g.undef, why, sizeof(why))) {
-				char hex[3 * 512 + 1] = "";
-
-				for (unsigned k = 0; k < g.len; k++)
-					sprintf(hex + 3 * k, "%02x ", g.buf[k]);
-				test_fail(name, "case %u (seed %#llx): %s; bytes: %s",
-					  n, (unsigned long long)case_seed, why,
-					  hex);
-				failures++;
-			}
-		}
-		if (!failures)
-			test_pass(name);
+	for (size_t ci = 0; ci < sizeof(classes) / sizeof(classes[0]); ci++)
+		if (!only || !strcmp(only, classes[ci].name))
+			run_class(&classes[ci], ci, seed, cases);
+	if (native32_works()) {
+		gen32 = true;
+		for (size_t ci = 0; ci < sizeof(classes32) / sizeof(classes32[0]);
+		     ci++)
+			if (!only || !strcmp(only, classes32[ci].name))
+				run_class(&classes32[ci], 100 + ci, seed, cases);
+		gen32 = false;
+		cpu_mode = MODE_64;
+	} else if (!only || !strncmp(only, "32/", 3)) {
+		test_skip("soft-diff/32", "this host does not run 32-bit "
+			  "code in its compatibility-mode segment");
 	}
 	if (!only || !strcmp(only, "sse-fp-directed"))
 		directed_cases();

@@ -9,6 +9,8 @@
 	.text
 	.globl native_run
 	.globl native_back
+	.globl native32_run
+	.globl native32_back
 native_run:
 	pushq %rbx
 	pushq %rbp
@@ -43,6 +45,7 @@ native_run:
 native_back:
 	movq %rsp, tmp_rsp(%rip)
 	movq %rdi, tmp_rdi(%rip)
+back_common:
 	movq host_rsp(%rip), %rsp
 	pushfq
 	movq regs_ptr(%rip), %rdi
@@ -76,7 +79,56 @@ native_back:
 	popq %rbx
 	ret
 
+/*
+ * native32_run(struct native_regs *r, void *code): the same for 32-bit
+ * code at code (below 4 GiB), run in the compatibility-mode user code
+ * segment (selector 0x23) with DS and ES loaded with the user data
+ * selector; the sequence comes back through a far jump to 0x33 and
+ * native32_back (set up by the caller below 4 GiB).  Only the low 32
+ * bits of eax..edi mean anything afterwards.
+ */
+native32_run:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, host_rsp(%rip)
+	movq %rdi, regs_ptr(%rip)
+	movl %esi, far32(%rip)
+	movw %ds, saved_ds(%rip)
+	movw %es, saved_es(%rip)
+	movw %ss, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	fxsave64 host_fx(%rip)
+	fxrstor64 144(%rdi)
+	pushq 128(%rdi)
+	popfq
+	movq 0(%rdi), %rax
+	movq 8(%rdi), %rcx
+	movq 16(%rdi), %rdx
+	movq 24(%rdi), %rbx
+	movq 40(%rdi), %rbp
+	movq 48(%rdi), %rsi
+	movq 32(%rdi), %rsp
+	movq 56(%rdi), %rdi
+	ljmpl *far32(%rip)
+native32_back:
+	movq %rsp, tmp_rsp(%rip)
+	movq %rdi, tmp_rdi(%rip)
+	movw saved_ds(%rip), %di
+	movw %di, %ds
+	movw saved_es(%rip), %di
+	movw %di, %es
+	jmp back_common
+
 	.data
+far32:		.long 0
+		.word 0x23
+saved_ds:	.word 0
+saved_es:	.word 0
 	.globl host_rsp
 host_rsp:	.quad 0
 regs_ptr:	.quad 0
