@@ -15,6 +15,7 @@
 #include "dm/chardev.h"
 #include "hw/acpi.h"
 #include "hw/fw_cfg.h"
+#include "hw/ide/ide.h"
 #include "hw/input.h"
 #include "hw/pci.h"
 #include "hw/rtc.h"
@@ -362,6 +363,8 @@ int machine_pc_init(void)
 	pci_cfg_ports_init();
 	pci_bus_init();
 	if (i440fx_init() < 0 || piix3_init() < 0 || piix4_pm_init() < 0)
+		return -1;
+	if (piix_ide_init() < 0)        /* 00:01.1, with or without drives */
 		return -1;
 	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
 	    machine_cmos() < 0 || machine_serial() < 0 || i8042_init() < 0)

@@ -1,0 +1,1 @@
+DM_OBJS += hw/ide/core.o hw/ide/atapi.o hw/ide/piix.o
