@@ -19,6 +19,7 @@ QTEST_PROGS += tests/qtest/drive-test
 QTEST_PROGS += tests/qtest/usb-test
 QTEST_PROGS += tests/qtest/ne2000-test
 QTEST_PROGS += tests/qtest/rtl8139-test
+QTEST_PROGS += tests/qtest/ide-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)
