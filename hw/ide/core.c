@@ -287,6 +287,10 @@ struct blk *ide_blk(struct ide_drive *s)
 void ide_read_async(struct ide_drive *s, uint64_t off, void *buf,
 		    size_t len, void (*done)(struct ide_drive *, int))
 {
+	if (!ide_blk(s)) {              /* the medium went away meanwhile */
+		done(s, -ENOMEDIUM);
+		return;
+	}
 	struct ide_req *r = ide_req_new(s, buf, len, done);
 
 	blk_aio_readv(ide_blk(s), off, &r->iov, 1, ide_req_cb, r);
@@ -295,6 +299,10 @@ void ide_read_async(struct ide_drive *s, uint64_t off, void *buf,
 static void ide_write_async(struct ide_drive *s, uint64_t off, void *buf,
 			    size_t len, void (*done)(struct ide_drive *, int))
 {
+	if (!ide_blk(s)) {
+		done(s, -ENOMEDIUM);
+		return;
+	}
 	struct ide_req *r = ide_req_new(s, buf, len, done);
 
 	blk_aio_writev(ide_blk(s), off, &r->iov, 1, ide_req_cb, r);

@@ -20,6 +20,7 @@ QTEST_PROGS += tests/qtest/usb-test
 QTEST_PROGS += tests/qtest/ne2000-test
 QTEST_PROGS += tests/qtest/rtl8139-test
 QTEST_PROGS += tests/qtest/ide-test
+QTEST_PROGS += tests/qtest/atapi-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)

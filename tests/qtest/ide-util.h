@@ -58,7 +58,7 @@
 
 static char *tmp_dir;
 
-static void tmp_cleanup(void)
+static inline void tmp_cleanup(void)
 {
 	if (tmp_dir) {
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmp_dir);
@@ -71,7 +71,7 @@ static void tmp_cleanup(void)
 
 /* A raw image of size bytes; fill(buf, offset, len) writes its contents
  * (NULL: sparse zeros). */
-static char *make_image(const char *name, uint64_t size,
+static inline char *make_image(const char *name, uint64_t size,
 			void (*fill)(uint8_t *, uint64_t, size_t))
 {
 	char *path;
@@ -112,7 +112,7 @@ static char *make_image(const char *name, uint64_t size,
 /* Every 4-byte word holds its own byte offset in the image, and the
  * sector's first byte its number's low bits, so any misplaced byte
  * shows. */
-static void fill_offsets(uint8_t *buf, uint64_t off, size_t len)
+static inline void fill_offsets(uint8_t *buf, uint64_t off, size_t len)
 {
 	for (size_t i = 0; i + 4 <= len; i += 4) {
 		uint32_t v = (uint32_t)(off + i) ^ 0xa5000000u;
@@ -121,7 +121,7 @@ static void fill_offsets(uint8_t *buf, uint64_t off, size_t len)
 	}
 }
 
-static void expect_offsets(const uint8_t *buf, uint64_t off, size_t len,
+static inline void expect_offsets(const uint8_t *buf, uint64_t off, size_t len,
 			   uint64_t *bad)
 {
 	for (size_t i = 0; i + 4 <= len; i += 4) {
@@ -136,7 +136,7 @@ static void expect_offsets(const uint8_t *buf, uint64_t off, size_t len,
 	*bad = UINT64_MAX;
 }
 
-static int file_pread(const char *path, uint64_t off, void *buf, size_t len)
+static inline int file_pread(const char *path, uint64_t off, void *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY);
 	ssize_t n;
@@ -148,7 +148,7 @@ static int file_pread(const char *path, uint64_t off, void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-static int file_pwrite(const char *path, uint64_t off, const void *buf,
+static inline int file_pwrite(const char *path, uint64_t off, const void *buf,
 		       size_t len)
 {
 	int fd = open(path, O_WRONLY);
@@ -162,7 +162,7 @@ static int file_pwrite(const char *path, uint64_t off, const void *buf,
 }
 
 /* Map BAR4 and turn on I/O decoding and bus mastering. */
-static void ide_pci_enable(struct qts *q)
+static inline void ide_pci_enable(struct qts *q)
 {
 	qts_pci_write(q, IDE_DEVFN, 0x20, BM_BASE, 4);
 	qts_pci_write(q, IDE_DEVFN, 0x04, 0x0005, 2);
@@ -173,7 +173,7 @@ static void ide_pci_enable(struct qts *q)
 /* Poll the alternate status (which leaves the interrupt alone) until
  * BSY clears; disk completions run in qemu-dm's main loop between our
  * requests.  Returns the status, or 0xff after ~20 s of BSY. */
-static uint8_t wait_not_busy(struct qts *q, uint16_t ctl)
+static inline uint8_t wait_not_busy(struct qts *q, uint16_t ctl)
 {
 	for (unsigned i = 0; i < 200000; i++) {
 		uint8_t st = qts_inb(q, ctl);
@@ -188,7 +188,7 @@ static uint8_t wait_not_busy(struct qts *q, uint16_t ctl)
 
 /* Poll the bus master status until the transfer stops being "active
  * without interrupt". */
-static uint8_t wait_bm(struct qts *q, uint16_t bm)
+static inline uint8_t wait_bm(struct qts *q, uint16_t bm)
 {
 	for (unsigned i = 0; i < 200000; i++) {
 		uint8_t st = qts_inb(q, bm + BM_STATUS);
@@ -201,7 +201,7 @@ static uint8_t wait_bm(struct qts *q, uint16_t bm)
 	return 0xff;
 }
 
-static void read_words(struct qts *q, uint16_t base, void *buf, size_t len)
+static inline void read_words(struct qts *q, uint16_t base, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 
@@ -213,7 +213,7 @@ static void read_words(struct qts *q, uint16_t base, void *buf, size_t len)
 	}
 }
 
-static void write_words(struct qts *q, uint16_t base, const void *buf,
+static inline void write_words(struct qts *q, uint16_t base, const void *buf,
 			size_t len)
 {
 	const uint8_t *p = buf;
@@ -223,7 +223,7 @@ static void write_words(struct qts *q, uint16_t base, const void *buf,
 }
 
 /* A PRD table at tbl: n entries (addr, len | flags). */
-static void prd_write(struct qts *q, uint64_t tbl, const uint32_t *e,
+static inline void prd_write(struct qts *q, uint64_t tbl, const uint32_t *e,
 		      unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -233,7 +233,7 @@ static void prd_write(struct qts *q, uint64_t tbl, const uint32_t *e,
 }
 
 /* qemu-dm with the given drives, or NULL (the test reports it). */
-static struct qts *ide_start(const char *args)
+static inline struct qts *ide_start(const char *args)
 {
 	struct qts *q = qts_start(args);
 
