@@ -56,7 +56,7 @@ done
 
 # Drivers for the emulated devices, with what they depend on.
 mods="ata_piix ata_generic sd_mod sr_mod isofs ne2k-pci pcnet32 8139too
-      uhci-hcd usbhid hid-generic"
+      uhci-hcd usbhid hid-generic evdev"
 mdir="kernel/lib/modules/$kver"
 : >root/lib/modules/"$kver"/modules.dep
 want=""

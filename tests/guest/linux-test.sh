@@ -8,7 +8,9 @@
 #         8086:7000, 8086:7113), `reboot -f` boots again (a CMOS flag tells
 #         the second boot apart), `poweroff -f` ends qemu-dm with status 0.
 #   smp1: -smp 1: the kernel's log on the serial console up to /init,
-#         the shell's marker, power-off with status 0.
+#         the shell's marker, power-off with status 0; with -usbdevice
+#         tablet and keyboard: uhci-hcd and usbhid bind both (0627:0001),
+#         and a position and a key sent over QMP arrive as evdev events.
 # Neither run may log a kernel warning, oops or panic.  Each boot takes
 # minutes on the interpreter: this is the slowest part of `make check`.
 set -u
@@ -25,13 +27,13 @@ trap 'rm -rf "$work"' EXIT
 limit=${GUEST_TEST_TIMEOUT:-1500}
 cr=$(printf '\r')
 
-# boot NAME SMP KERNEL-ARGS: serial log in $work/NAME.log, with each
+# boot NAME SMP KERNEL-ARGS [QEMU-DM-ARGS]: serial log in $work/NAME.log, with each
 # hwclock marker stamped with the host's time as it came out, and the
 # exit status of qemu-dm on a last line "QEMU-DM EXIT n".
 boot() {
 	( timeout "$limit" "$top/bin/qemu-dm" -accel soft -m 256 -smp "$2" \
 		-serial stdio -display none -kernel "$cache/vmlinuz" \
-		-initrd "$cache/initrd.img" -append "console=ttyS0 $3" </dev/null
+		-initrd "$cache/initrd.img" -append "console=ttyS0 $3" ${4:-} </dev/null
 	  echo "QEMU-DM EXIT $?" ) 2>&1 | while IFS= read -r line; do
 		# Stamped here, as each line arrives: nothing buffers before.
 		line=${line%"$cr"}
@@ -89,12 +91,50 @@ check smp2 poweroff-f-exit-status-0 status_is smp2 0
 check smp2 no-kernel-warnings clean_kernel_log smp2
 [ $failed = 0 ] || tail_log smp2
 
+# inject SOCKET LOG: once the guest's usb check listens, a tablet
+# position and a key over QMP (python3's json and socket modules).
+inject() {
+	i=0
+	while ! grep -q "GUEST: usb-listening" "$2" 2>/dev/null; do
+		[ $i -lt $limit ] || return 0
+		grep -q "QEMU-DM EXIT" "$2" 2>/dev/null && return 0
+		sleep 1; i=$((i + 1))
+	done
+	python3 - "$1" <<'EOF' >/dev/null 2>&1
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+def cmd(c):
+    f.write(json.dumps(c) + "\n")
+    f.flush()
+    while "event" in json.loads(f.readline()):
+        pass
+cmd({"execute": "qmp_capabilities"})
+cmd({"execute": "input-send-event", "arguments": {"events": [
+    {"type": "abs", "data": {"axis": "x", "value": 12345}},
+    {"type": "abs", "data": {"axis": "y", "value": 23456}}]}})
+cmd({"execute": "send-key", "arguments": {"keys": [
+    {"type": "qcode", "data": "a"}]}})
+EOF
+}
+
 failed=0
-boot smp1 1 "guest.test=nproc guest.end=poweroff"
+inject "$work/qmp1.sock" "$work/smp1.log" &
+boot smp1 1 "guest.test=nproc,usb guest.end=poweroff" \
+	"-usbdevice tablet -usbdevice keyboard -qmp unix:$work/qmp1.sock,server,nowait"
 check smp1 kernel-banner has smp1 "Linux version"
 check smp1 kernel-starts-init has smp1 "Run /init as init process"
 check smp1 init-runs has smp1 "GUEST: init started"
 check smp1 one-cpu has smp1 "GUEST: nproc=1"
+check smp1 usb-tablet-0627:0001 has smp1 "GUEST: usb-device 0627:0001 QEMU USB Tablet"
+check smp1 usb-keyboard-0627:0001 has smp1 "GUEST: usb-device 0627:0001 QEMU USB Keyboard"
+check smp1 usb-tablet-input-device has smp1 "GUEST: usb-input event.* QEMU USB Tablet"
+check smp1 usb-tablet-abs-x-12345 has smp1 "GUEST: usb-event type=3 code=0 value=12345"
+check smp1 usb-tablet-abs-y-23456 has smp1 "GUEST: usb-event type=3 code=1 value=23456"
+check smp1 usb-keyboard-key-a-down has smp1 "GUEST: usb-event type=1 code=30 value=1"
+check smp1 usb-keyboard-key-a-up has smp1 "GUEST: usb-event type=1 code=30 value=0"
 check smp1 shell-ready has smp1 "GUEST: shell ready"
 check smp1 poweroff-exit-status-0 status_is smp1 0
 check smp1 no-kernel-warnings clean_kernel_log smp1
