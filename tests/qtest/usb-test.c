@@ -628,6 +628,56 @@ static void hub(void)
 		   "portsc2 %#x", rd(0x12));
 }
 
+/* Random schedules: links into the schedule area (or anywhere), random
+ * tokens, lengths and status bits, random register writes in between;
+ * qemu-dm must keep answering. */
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void fuzz(void)
+{
+	static const uint8_t pids[] = { PID_SETUP, PID_IN, PID_OUT, 0x00 };
+	uint32_t words[0x2000 / 4];
+	const char *r = NULL;
+
+	for (unsigned round = 0; round < 40 && !r; round++) {
+		for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			uint32_t v = rnd();
+
+			switch (v % 8) {
+			case 0: case 1: case 2:         /* a link in the area */
+				v = (FL + (rnd() % 0x2000 & ~0xfu)) | (v >> 8 & 7);
+				break;
+			case 3:                         /* a token */
+				v = (v & 0xffe7ff00) | pids[v >> 8 & 3] |
+				    (rnd() % 3) << 8;
+				break;
+			case 4:                         /* an active status */
+				v |= TD_ACTIVE;
+				break;
+			}
+			words[i] = v;
+		}
+		qts_memwrite(q, FL, words, sizeof(words));
+		if (round % 4 == 0) {
+			restart();
+			qts_memwrite(q, FL, words, sizeof(words));
+		}
+		if (round % 5 == 1)
+			wr(rnd() % 0x14 & ~1u, (uint16_t)rnd());
+		step_ms(20);
+		r = qmp_ok(qts_qmp(q, "{\"execute\": \"query-status\"}"));
+	}
+	test_check("usb/random-schedules-survived", !r, "%s", r ? r : "");
+}
+
 int main(void)
 {
 	uint32_t id;
@@ -661,6 +711,7 @@ int main(void)
 	wr(0x04, 0x00);
 	hotplug_kbd_mouse();
 	hub();
+	fuzz();
 	test_check("usb/still-running",
 		   !qmp_ok(qts_qmp(q, "{\"execute\": \"query-status\"}")),
 		   "qemu-dm stopped answering");
