@@ -316,6 +316,58 @@ static void idle_timer(void)
 	}
 }
 
+/* SET_IDLE: a non-zero rate repeats the last report without input. */
+static void idle_rate(void)
+{
+	uint8_t r[8];
+	uint32_t c, err;
+	int n;
+
+	n = control(5, 0x21, 0x0a, 25 << 8, 0, 0, NULL, &err);  /* 100 ms */
+	c = poll_in(5, 8, r, 50);
+	test_check("usb/idle-rate-not-before", n == 0 && (c & TD_ACTIVE),
+		   "n=%d status %#x", n, c);
+	c = run(20, 20, 100);
+	qts_memread(q, BUF + 0x800, r, 6);
+	test_check("usb/idle-rate-repeats-report",
+		   !(c & TD_ACTIVE) && actlen(c) == 6 && r[1] == 100,
+		   "status %#x x=%u", c, r[1] | r[2] << 8);
+	n = control(5, 0x21, 0x0a, 0, 0, 0, NULL, &err);
+	c = poll_in(5, 8, r, 150);
+	test_check("usb/idle-rate-0-only-on-change", n == 0 && (c & TD_ACTIVE),
+		   "n=%d status %#x", n, c);
+}
+
+/* A suspended port whose device may wake the host: input sets resume
+ * detect on the port and in USBSTS, with an interrupt. */
+static void suspend_resume(void)
+{
+	uint8_t d[2], r[8];
+	uint32_t c, err;
+	int n;
+
+	n = control(5, 0x00, 3, 1, 0, 0, NULL, &err);   /* REMOTE_WAKEUP */
+	test_check("usb/set-remote-wakeup", n == 0 &&
+		   control(5, 0x80, 0, 0, 0, 2, d, &err) == 2 && (d[0] & 2),
+		   "n=%d status %#x", n, d[0]);
+	wr(0x02, 0x3f);
+	wr(0x04, 0x02);                 /* resume interrupt */
+	wr(0x10, 0x1004);               /* enabled, suspended */
+	test_check("usb/port-suspended", (rd(0x10) & 0x1004) == 0x1004 &&
+		   !qts_get_irq(q, IRQ), "portsc1 %#x", rd(0x10));
+	input("{\"type\": \"abs\", \"data\": {\"axis\": \"x\", \"value\": 200}}");
+	test_check("usb/remote-wakeup-resume-detect",
+		   (rd(0x10) & 0x0040) && (rd(0x02) & 0x04) && qts_get_irq(q, IRQ),
+		   "portsc1 %#x sts %#x", rd(0x10), rd(0x02));
+	wr(0x10, 0x0004);               /* resume */
+	wr(0x02, 0x04);
+	wr(0x04, 0x00);
+	c = poll_in(5, 8, r, 5);
+	test_check("usb/report-after-resume", !(c & TD_ACTIVE) && r[1] == 200 &&
+		   !qts_get_irq(q, IRQ), "status %#x x=%u", c, r[1]);
+	control(5, 0x00, 1, 1, 0, 0, NULL, &err);
+}
+
 /* CVE-2020-14364: a SETUP's wLength beyond the device's buffer, then data
  * stages that would run past it. */
 static void control_lengths(void)
@@ -706,6 +758,8 @@ int main(void)
 	enumerate_tablet();
 	tablet_reports();
 	idle_timer();
+	idle_rate();
+	suspend_resume();
 	control_lengths();
 	schedule_errors();
 	wr(0x04, 0x00);
