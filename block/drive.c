@@ -226,6 +226,8 @@ static int parse_spec(const char *spec, struct drive_spec *s, char **err)
 						       "image instead", v);
 				goto out;
 			}
+		} else if (!strcmp(k, "file.read-zeroes")) {
+			/* null-co:// (QEMU's tests): it always reads zeros. */
 		} else if (!strcmp(k, "aio") || !strcmp(k, "discard") ||
 			   !strcmp(k, "werror") || !strcmp(k, "rerror") ||
 			   !strcmp(k, "detect-zeroes")) {

@@ -217,6 +217,13 @@ int qmp_usb_command(const char *cmd, JsonObject *args, char **err)
 		return 0;
 	driver = member_str(args, "driver");
 	kind = driver ? driver_kind(driver, strlen(driver), &found) : 0;
+	if (driver && !found && !strncmp(driver, "usb-", 4)) {
+		*err = g_strdup_printf("device_add: qemu-dm has no USB device "
+				       "'%s' (usb-tablet, usb-mouse, usb-kbd, "
+				       "usb-hub)", driver);
+		g_free(driver);
+		return -1;
+	}
 	if (!driver || !found) {
 		g_free(driver);
 		return 0;

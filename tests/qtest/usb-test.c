@@ -11,7 +11,10 @@
  * oversized MaxLen, and control transfers with lengths beyond the
  * device's buffer (CVE-2020-14364).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "tests/qtest/libqtest.h"
 #include "tests/testlib.h"
@@ -730,6 +733,68 @@ static void fuzz(void)
 	test_check("usb/random-schedules-survived", !r, "%s", r ? r : "");
 }
 
+/* Run qemu-dm with args; its exit status and its stderr in err. */
+static int run_dm(const char *args, char *err, size_t errlen)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n = 0;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "bin/qemu-dm -accel qtest -qtest stdio "
+		 "-display none %s 2>&1 >/dev/null </dev/null", args);
+	p = popen(cmd, "r");
+	err[0] = '\0';
+	if (!p)
+		return -1;
+	n = fread(err, 1, errlen - 1, p);
+	err[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Command lines: QEMU's own test's, and mistakes with their messages. */
+static void command_line(void)
+{
+	static const struct {
+		const char *name, *args, *want;
+		int status;
+	} cases[] = {
+		{ "usb/cmdline-qemu-uhci-test",
+		  "-device piix3-usb-uhci,id=uhci,addr=1d.0 -drive id=drive0,"
+		  "if=none,file=null-co://,file.read-zeroes=on,format=raw "
+		  "-device usb-tablet,bus=uhci.0,port=1", "", 0 },
+		{ "usb/cmdline-all-devices",
+		  "-usb -usbdevice mouse -device usb-hub,"
+		  "id=h -device usb-tablet,port=2.1 -device usb-kbd,bus=usb.0",
+		  "", 0 },
+		{ "usb/cmdline-bad-usbdevice", "-usbdevice joystick",
+		  "use tablet, mouse or keyboard", 1 },
+		{ "usb/cmdline-no-controller", "-device usb-tablet",
+		  "add -usb", 1 },
+		{ "usb/cmdline-no-such-bus", "-usb -device usb-kbd,bus=uhci.0",
+		  "no USB bus 'uhci.0'", 1 },
+		{ "usb/cmdline-bad-port", "-usb -device usb-kbd,port=3",
+		  "no port '3'", 1 },
+		{ "usb/cmdline-port-taken",
+		  "-usb -device usb-kbd,port=1 -device usb-mouse,port=1",
+		  "port '1' is taken", 1 },
+		{ "usb/cmdline-ports-full",
+		  "-usb -device usb-kbd -device usb-mouse -device usb-tablet",
+		  "add -device usb-hub", 1 },
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st = run_dm(cases[i].args, err, sizeof(err));
+
+		test_check(cases[i].name, st == cases[i].status &&
+			   (!cases[i].want[0] ? !strstr(err, "error") :
+			    strstr(err, cases[i].want) != NULL),
+			   "status %d: %s", st, err);
+	}
+}
+
 int main(void)
 {
 	uint32_t id;
@@ -766,6 +831,7 @@ int main(void)
 	hotplug_kbd_mouse();
 	hub();
 	fuzz();
+	command_line();
 	test_check("usb/still-running",
 		   !qmp_ok(qts_qmp(q, "{\"execute\": \"query-status\"}")),
 		   "qemu-dm stopped answering");
