@@ -149,6 +149,14 @@ static const uint16_t com_base[DM_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 static const unsigned com_gsi[DM_MAX_SERIAL] = { 4, 3, 4, 3 };
 static unsigned com_used;       /* COM ports taken by -serial */
 
+static bool has_device(const char *name)
+{
+	for (unsigned i = 0; i < dm_cfg.ndevices; i++)
+		if (!strcmp(dm_cfg.devices[i], name))
+			return true;
+	return false;
+}
+
 static bool has_isa_serial_device(void)
 {
 	for (unsigned i = 0; i < dm_cfg.ndevices; i++)
@@ -328,7 +336,7 @@ static int machine_devices(void)
 			return -1;
 		if (nic > 0) {
 			continue;
-		} else if (drive_is_device_spec(spec)) {
+		} else if (drive_is_device_spec(spec) || !strcmp(spec, "piix4-ide")) {
 			continue;       /* placed by drives_init */
 		} else if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
 			if (machine_isa_serial(spec) < 0)
@@ -364,7 +372,8 @@ int machine_pc_init(void)
 	pci_bus_init();
 	if (i440fx_init() < 0 || piix3_init() < 0 || piix4_pm_init() < 0)
 		return -1;
-	if (piix_ide_init() < 0)        /* 00:01.1, with or without drives */
+	/* 00:01.1, with or without drives; -device piix4-ide for UDMA. */
+	if (piix_ide_init(has_device("piix4-ide")) < 0)
 		return -1;
 	if (machine_fw_cfg() < 0 || machine_bios() < 0 ||
 	    machine_cmos() < 0 || machine_serial() < 0 || i8042_init() < 0)

@@ -24,7 +24,10 @@
 
 /* The machine's one line: the IDE function, with whatever -drive if=ide
  * drives exist (none is fine). */
-int piix_ide_init(void);
+/* The IDE function at 00:01.1: PIIX3's (8086:7010, the PC's and Xen's,
+ * multiword DMA for Linux's ata_piix), or with piix4 PIIX4's (8086:7111,
+ * which ata_piix drives in UDMA/33); the same registers either way. */
+int piix_ide_init(bool piix4);
 
 /* ---- status, error, device control bits ---- */
 #define ST_ERR  0x01

@@ -283,10 +283,12 @@ static const struct pci_dev_ops piix_ide_pci_ops = {
 	.reset = piix_ide_reset,
 };
 
-int piix_ide_init(void)
+int piix_ide_init(bool piix4)
 {
-	ide.dev = pci_register(PCI_DEVFN(1, 1), 0x8086, 0x7010, 0x010180, 0x00,
-			       0, &piix_ide_pci_ops, &ide, "piix3-ide");
+	ide.dev = pci_register(PCI_DEVFN(1, 1), 0x8086, piix4 ? 0x7111 : 0x7010,
+			       0x010180, piix4 ? 0x01 : 0x00, 0,
+			       &piix_ide_pci_ops, &ide,
+			       piix4 ? "piix4-ide" : "piix3-ide");
 	if (!ide.dev)
 		return -1;
 	if (pci_bar_init(ide.dev, 4, IO_SPACE_PIO, 16, false, &bm_ops, &ide) < 0)

@@ -124,6 +124,22 @@ out:
 	g_free(q);
 }
 
+/* Does another open file description hold QEMU's write-permission lock
+ * byte on path? */
+static bool write_locked(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 101, .l_len = 1 };
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
 static void own_group(gpointer p)
 {
 	(void)p;
@@ -198,15 +214,14 @@ static void test_locking(const char *img, const char *iso)
 			char *e = NULL;
 
 			args = g_strdup_printf("-hda %s", img);
-			/* qemu-io takes its lock a moment after it starts. */
-			for (int i = 0; i < 100 && !refused; i++) {
-				refused = run_dm(args, &e) == 1 &&
-					  contains(e, "by another guest or program");
-				g_free(e);
-				e = NULL;
-				if (!refused)
-					g_usleep(100000);
-			}
+			/* qemu-io takes its lock a moment after it starts:
+			 * wait until someone holds byte 101 (QEMU's lock
+			 * byte for write permission), then try once. */
+			for (int i = 0; i < 200 && !write_locked(img); i++)
+				g_usleep(50000);
+			refused = run_dm(args, &e) == 1 &&
+				  contains(e, "by another guest or program");
+			g_free(e);
 			test_check("drive/lock-held-by-qemu-io", refused,
 				   "qemu-dm opened an image qemu-io writes");
 			kill(-pid, SIGTERM);
@@ -301,6 +316,20 @@ static void test_media_change(const char *img, const char *iso,
 	test_check("drive/cdrom-stays-read-only",
 		   contains(r, "read-only"), "%s", r);
 	qts_quit(q);
+
+	/* The IDE function is PIIX3's, or PIIX4's on request. */
+	q = qts_start("-device piix4-ide");
+	test_check("drive/piix4-ide-ids", q &&
+		   qts_pci_read(q, (1 << 3) | 1, 0, 4) == 0x71118086,
+		   "00:01.1 is not 8086:7111");
+	if (q)
+		qts_quit(q);
+	q = qts_start("");
+	test_check("drive/piix3-ide-by-default", q &&
+		   qts_pci_read(q, (1 << 3) | 1, 0, 4) == 0x70108086,
+		   "00:01.1 is not 8086:7010");
+	if (q)
+		qts_quit(q);
 
 	/* An empty CD-ROM drive is a drive without a medium. */
 	q = qts_start("-drive if=ide,index=2,media=cdrom");
