@@ -256,6 +256,7 @@ struct x86 {
 	uint32_t tr_limit, tr_count;
 	bool tr_active;
 	uint8_t tr_mode;        /* the kind of code running (TRM_*) */
+	uint32_t tr_csbase;     /* and CS's base for 16-bit code */
 	/* A new value (per host thread) at every call into translated
 	 * code: a block whose bytes were checked in this run needs no check
 	 * again (stores into code, MMIO and port I/O end runs). */

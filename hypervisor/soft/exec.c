@@ -1616,6 +1616,7 @@ struct blk {
 	 * for this privilege level and A20 state; entries so far. */
 	bool tr_user, tr_a20;
 	uint8_t tr_mode;        /* TRM_* */
+	uint32_t tr_csbase;
 	uint16_t hits;
 	uint32_t tr_gen;
 	tr_fn tr;
@@ -1639,6 +1640,7 @@ struct tr_index {
 	uint32_t gen;
 	bool user, a20;
 	uint8_t mode;
+	uint32_t csbase;
 };
 static __thread struct tr_index *tr_index;
 /* The block being recorded (not yet valid), the linear address its next
@@ -2271,20 +2273,47 @@ static inline bool seg_flat(const struct x86_seg *s)
 	       (s->attr & (SEG_P | SEG_S | 0xe)) == (SEG_P | SEG_S | 2);
 }
 
+/* A data segment 16-bit translated code may reach inline (its base read
+ * at run time): a limit of 64 KiB or more, and in protected mode
+ * present, writable and expand-up. */
+static inline bool seg_usable16(const struct x86 *c, const struct x86_seg *s)
+{
+	if (s->limit < 0xffff)
+		return false;
+	return !x86_pe(c) || x86_v86(c) ||
+	       (s->attr & (SEG_P | SEG_S | 0xe)) == (SEG_P | SEG_S | 2);
+}
+
 /* The kind of code the CPU runs now, for translated code (TRM_*). */
 static uint8_t tr_mode_now(const struct x86 *c)
 {
 	const struct x86_seg *s = c->seg;
+	uint8_t pg = c->cr0 & CR0_PG ? 0 : TRM_NOPG;
 
 	if (x86_code64(c))
 		return TRM_64;
-	if (!x86_pe(c) || x86_v86(c) || s[S_CS].base ||
-	    s[S_CS].limit != 0xffffffffu || !(s[S_CS].attr & SEG_DB))
+	if (!x86_pe(c) || x86_v86(c) || !(s[S_CS].attr & SEG_DB)) {
+		/* 16-bit code (decode_mode's test). */
+		if (s[S_CS].limit != 0xffff || s[S_CS].base >= TRM_CSBASE_MAX)
+			return TRM_NONE;
+		return TRM_SEG16 | pg |
+		       (seg_usable16(c, &s[S_DS]) ? TRM_DS : 0) |
+		       (seg_usable16(c, &s[S_ES]) ? TRM_ES : 0) |
+		       (seg_usable16(c, &s[S_SS]) &&
+			!(s[S_SS].attr & SEG_DB) ? TRM_SS : 0);
+	}
+	if (s[S_CS].base || s[S_CS].limit != 0xffffffffu)
 		return TRM_NONE;
-	return TRM_FLAT32 | (c->cr0 & CR0_PG ? 0 : TRM_NOPG) |
+	return TRM_FLAT32 | pg |
 	       (seg_flat(&s[S_DS]) ? TRM_DS : 0) |
 	       (seg_flat(&s[S_ES]) ? TRM_ES : 0) |
 	       (seg_flat(&s[S_SS]) && (s[S_SS].attr & SEG_DB) ? TRM_SS : 0);
+}
+
+/* CS's base as translations of this kind of code are keyed by it. */
+static inline uint32_t tr_csbase(const struct x86 *c, uint8_t mode)
+{
+	return mode & TRM_SEG16 ? (uint32_t)c->seg[S_CS].base : 0;
 }
 
 /* b's host code for today's privilege level, A20 state and kind of code
@@ -2294,17 +2323,19 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c,
 			     uint8_t mode)
 {
 	bool user = c->cpl == 3;
+	uint32_t csbase = tr_csbase(c, mode);
 
 	if (b->tr && b->tr_gen == tr_gen) {
 		if (b->tr_user == user && b->tr_a20 == c->a20 &&
-		    b->tr_mode == mode)
+		    b->tr_mode == mode && b->tr_csbase == csbase)
 			return b->tr;
 	} else if (++b->hits < x86_translate_after) {
 		return NULL;
 	}
 	struct tr_block tb = { .lin = b->lin, .n = b->n, .fop = b->fop,
 			       .src = b->src, .nbytes = b->nbytes,
-			       .user = user, .a20 = c->a20, .mode = mode };
+			       .user = user, .a20 = c->a20, .mode = mode,
+			       .csbase = csbase };
 
 	for (unsigned k = 0; k < b->n; k++)
 		tb.insn[k] = (const struct insn *)b->d[k];
@@ -2313,23 +2344,25 @@ static tr_fn blk_translation(struct blk *b, const struct x86 *c,
 	b->tr_user = user;
 	b->tr_a20 = c->a20;
 	b->tr_mode = mode;
+	b->tr_csbase = csbase;
 	b->hits = 0;
 	*blk_index(b) = (struct tr_index){ .lin = b->tr ? b->lin : 0,
 		.chain = b->tr_chain, .gen = tr_gen, .user = user,
-		.a20 = c->a20, .mode = mode };
+		.a20 = c->a20, .mode = mode, .csbase = csbase };
 	return b->tr;
 }
 
 void *tr_lookup(struct x86 *c)
 {
-	uint64_t lin = c->rip;
+	uint8_t mode = tr_mode_now(c);
+	uint32_t csbase = tr_csbase(c, mode);
+	uint64_t lin = c->rip + csbase;
 	const struct tr_index *x = blk_index(blk_slot(lin));
 	const volatile uint64_t *mg = c->bus->memmap_gen;
 
-	/* Translated code is 64-bit or flat: rip is the linear address,
-	 * and the translation's chain entry checks the bytes. */
+	/* The translation's chain entry checks the bytes. */
 	if (x->lin != lin || x->gen != tr_gen || x->user != (c->cpl == 3) ||
-	    x->a20 != c->a20 || x->mode != tr_mode_now(c))
+	    x->a20 != c->a20 || x->mode != mode || x->csbase != csbase)
 		return NULL;
 	if ((lin & ~0xfffull) != c->fetch_page) {
 		const uint8_t *h = x86_code_peek(c, lin);
@@ -2343,7 +2376,7 @@ void *tr_lookup(struct x86 *c)
 		c->fetch_memgen = mg ? *mg : 0;
 	}
 	c->blk_code = (uintptr_t)c->fetch_host;
-	tr_jc_fill(lin, x->user, x->a20, x->mode, x->chain);
+	tr_jc_fill(lin, x->user, x->a20, x->mode, x->csbase, x->chain);
 	return x->chain;
 }
 
@@ -2377,7 +2410,8 @@ uint64_t tr_generic(struct x86 *c, struct insn *i, const struct insn *s,
 	 * block's inline checks read is still this CPU's. */
 	if (!i->done && c->rip == next && !c->end_batch &&
 	    !c->halted && !c->blk_stop && x86_tlb.owner == c &&
-	    x86_tlb.gen == c->tlb_gen && tr_mode_now(c) == c->tr_mode)
+	    x86_tlb.gen == c->tlb_gen && tr_mode_now(c) == c->tr_mode &&
+	    tr_csbase(c, c->tr_mode) == c->tr_csbase)
 		return 0;
 	return (base + k + 1) | TR_GENERIC | (i->done ? TR_DONE : 0);
 }
@@ -2419,6 +2453,7 @@ enter:
 			uint64_t rc;
 
 			c->tr_mode = trm;
+			c->tr_csbase = tr_csbase(c, trm);
 			c->tr_entries++;
 			c->tr_epoch = ++tr_runs;
 			c->tr_limit = max - *n;
@@ -2800,6 +2835,7 @@ static bool tr_run_cached(struct x86 *c, struct insn *i, void *chain,
 	c->tr_epoch = ++tr_runs;
 	c->tr_limit = max - *n;
 	c->tr_mode = trm;
+	c->tr_csbase = tr_csbase(c, trm);
 	c->tr_active = true;
 	rc = tr_enter(c, i, chain);
 	c->tr_active = false;
@@ -2881,7 +2917,8 @@ enum x86_exit x86_run(struct x86 *c, unsigned max, unsigned *done)
 				    (trm = mode & DC_64 ? TRM_64 :
 				     tr_mode_now(c)) != TRM_NONE &&
 				    (chain = tr_jc_find(lin, c->cpl == 3,
-							c->a20, trm)) &&
+							c->a20, trm,
+							tr_csbase(c, trm))) &&
 				    tr_run_cached(c, &i, chain, trm, &n, max,
 						  &e))
 					goto next;

@@ -56,17 +56,22 @@ struct tr_jc {
 #define TR_JC_SIZE 4096
 static __thread struct tr_jc *tr_jc;
 
-/* Linear addresses are at most 57 bits (canonical), so seven low bits
- * are free for the state a translation is made for. */
-#define TR_JC_SHIFT 7
-static uint64_t tr_jc_bits(bool user, bool a20, uint8_t mode)
+/* Linear addresses are 48 bits (canonical, 4-level paging) or 32 bits,
+ * so the key's low nine bits are free for the state a translation is
+ * made for, and in 16-bit code (32-bit linear addresses) the bits from
+ * 41 for CS's base (below TRM_CSBASE_MAX). */
+#define TR_JC_SHIFT 9
+static uint64_t tr_jc_bits(bool user, bool a20, uint8_t mode,
+			   uint32_t csbase)
 {
-	return (uint64_t)(mode & 31) << 2 | (user ? 2 : 0) | (a20 ? 1 : 0);
+	return (uint64_t)csbase << 41 | (uint64_t)(mode & 63) << 2 |
+	       (user ? 2 : 0) | (a20 ? 1 : 0);
 }
 
-static uint64_t tr_jc_key(uint64_t lin, bool user, bool a20, uint8_t mode)
+static uint64_t tr_jc_key(uint64_t lin, bool user, bool a20, uint8_t mode,
+			  uint32_t csbase)
 {
-	return lin << TR_JC_SHIFT | tr_jc_bits(user, a20, mode);
+	return lin << TR_JC_SHIFT | tr_jc_bits(user, a20, mode, csbase);
 }
 
 static unsigned tr_jc_index(uint64_t lin)
@@ -75,11 +80,11 @@ static unsigned tr_jc_index(uint64_t lin)
 }
 
 void tr_jc_fill(uint64_t lin, bool user, bool a20, uint8_t mode,
-		void *chain)
+		uint32_t csbase, void *chain)
 {
 	if (tr_jc)
 		tr_jc[tr_jc_index(lin)] = (struct tr_jc){
-			tr_jc_key(lin, user, a20, mode), chain };
+			tr_jc_key(lin, user, a20, mode, csbase), chain };
 }
 
 static void tr_buf_free(void *unused)
@@ -401,9 +406,10 @@ struct tr {
 	uint32_t pend_keep;
 	uint8_t *epilogue;      /* returns rax to the caller */
 	uint8_t *entry, *chain;
-	/* Per instruction: its linear address, and whether the arithmetic
-	 * flags it writes must reach c->flags. */
-	uint64_t lin[TR_MAX_INSNS + 1];
+	/* Per instruction: its rip (the linear address less CS's base in
+	 * 16-bit code), and whether the arithmetic flags it writes must
+	 * reach c->flags. */
+	uint64_t ip[TR_MAX_INSNS + 1];
 	bool flags_live[TR_MAX_INSNS];
 	/* The form translated: the recorded one, or FOP_GENERIC for the
 	 * corner cases left to the interpreter. */
@@ -411,10 +417,21 @@ struct tr {
 	const struct insn *generic[TR_MAX_INSNS];       /* copies, run view */
 };
 
-/* 32-bit flat code (TRM_FLAT32), not 64-bit. */
-static bool m32(const struct tr *t)
+/* 32-bit flat or 16-bit code, not 64-bit. */
+static bool not64(const struct tr *t)
 {
 	return t->b->mode != TRM_64;
+}
+
+static bool is16(const struct tr *t)
+{
+	return t->b->mode & TRM_SEG16;
+}
+
+/* What rip wraps at in near branches of the code's own size. */
+static uint64_t ip_mask(const struct tr *t)
+{
+	return is16(t) ? 0xffffull : not64(t) ? 0xffffffffull : ~0ull;
 }
 
 /* The bits of a TLB tag besides the page (fast[] tags: A20 masked,
@@ -424,7 +441,8 @@ static unsigned tag_bits(const struct tr *t)
 	return (t->b->a20 ? 0 : 4) | (t->b->mode & TRM_NOPG ? 2 : 0);
 }
 
-/* 32-bit code: accesses through seg may take the inline path. */
+/* 32-bit or 16-bit code: accesses through seg may take the inline path
+ * (16-bit: with its base from struct x86 and a 64 KiB limit check). */
 static bool seg_flat(const struct tr *t, int seg)
 {
 	unsigned m = t->b->mode;
@@ -437,7 +455,7 @@ static bool seg_flat(const struct tr *t, int seg)
  * 32-bit code. */
 static unsigned stack_size(const struct tr *t)
 {
-	return m32(t) ? 4 : 8;
+	return is16(t) ? 2 : not64(t) ? 4 : 8;
 }
 
 /* Emit into the cold section from now on (or back into the hot one). */
@@ -580,13 +598,22 @@ static void emit_jc_probe(struct tr *t)
 	unsigned nmiss = 0;
 	struct mref ent = { .base = R13, .index = RDI };
 	struct mref jc = { .base = RSI, .index = RDX };
+	uint64_t bits = tr_jc_bits(b->user, b->a20, b->mode, b->csbase);
 
+	/* rip to the linear address (back at the misses). */
+	if (b->csbase) {
+		op_rm(e, 8, 0x81, 1, 0, reg(RAX));      /* add rax, base */
+		b4(e, b->csbase);
+	}
 	op_rm(e, 8, 0x8b, 1, RCX, reg(RAX));            /* key */
-	op_rm(e, 8, 0xc1, 1, 4, reg(RCX));              /* shl rcx, 7 */
+	op_rm(e, 8, 0xc1, 1, 4, reg(RCX));              /* shl rcx, 9 */
 	b1(e, TR_JC_SHIFT);
-	if (tr_jc_bits(b->user, b->a20, b->mode)) {
+	if (bits > 0x7f) {
+		mov_ri(e, RDX, bits);
+		op_rm(e, 8, 0x09, 1, RDX, reg(RCX));    /* or rcx, rdx */
+	} else if (bits) {
 		op_rm(e, 8, 0x83, 1, 1, reg(RCX));      /* or rcx, bits */
-		b1(e, (unsigned)tr_jc_bits(b->user, b->a20, b->mode));
+		b1(e, (unsigned)bits);
 	}
 	op_rm(e, 8, 0x8b, 1, RDX, reg(RAX));            /* index * 16 */
 	op_rm(e, 8, 0xc1, 1, 5, reg(RDX));              /* shr rdx, 12 */
@@ -627,6 +654,10 @@ static void emit_jc_probe(struct tr *t)
 	op_rm(e, 4, 0xff, 1, 4, jc);                    /* jmp [chain] */
 	for (unsigned k = 0; k < nmiss; k++)
 		land(e, miss[k]);
+	if (b->csbase) {
+		op_rm(e, 8, 0x81, 1, 5, reg(RAX));      /* sub rax, base */
+		b4(e, b->csbase);
+	}
 }
 
 static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
@@ -660,7 +691,7 @@ static void emit_exit_to(struct tr *t, unsigned k, uint64_t rip,
 	}
 	if (!rip_set)
 		mov_mi64(e, xm(XOFF(rip)), rip);
-	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
+	mov_mi64(e, xm(XOFF(insn_rip)), t->ip[k]);
 	if (how == EXIT_LOOKUP) {
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		call_abs(e, (const void *)tr_lookup);
@@ -700,8 +731,8 @@ static void emit_chain_exit(struct tr *t, unsigned k, uint64_t rip,
 			    unsigned flags)
 {
 	emit_exit_to(t, k, rip, false, flags,
-		     (rip & ~0xfffull) == (t->b->lin & ~0xfffull) ?
-		     EXIT_CHAIN : EXIT_LOOKUP);
+		     ((rip + t->b->csbase) & ~0xfffull) ==
+		     (t->b->lin & ~0xfffull) ? EXIT_CHAIN : EXIT_LOOKUP);
 }
 
 /* Before anything in instruction k that may fault: what the fault path
@@ -710,7 +741,7 @@ static void emit_fault_point(struct tr *t, unsigned k)
 {
 	struct em *e = &t->e;
 
-	mov_mi64(e, xm(XOFF(insn_rip)), t->lin[k]);
+	mov_mi64(e, xm(XOFF(insn_rip)), t->ip[k]);
 	load(e, RAX, 8, xm(XOFF(r) + 8 * R_SP));
 	store(e, 8, xm(XOFF(saved_sp)), RAX);
 	load(e, RAX, 8, xm(XOFF(flags)));               /* merged already */
@@ -1242,7 +1273,7 @@ static void emit_op(struct tr *t, unsigned k, struct mref loc)
 		break;
 	case FOP_CALL:
 	case TR_CALLI:
-		mov_ri(e, RAX, t->lin[k + 1]);
+		mov_ri(e, RAX, t->ip[k + 1]);
 		store(e, stack_size(t), loc, RAX);
 		break;
 	case FOP_POP:
@@ -1311,18 +1342,29 @@ static void emit_mem_op(struct tr *t, unsigned k, int seg, unsigned size)
 	int32_t fast_off = (int32_t)(offsetof(struct tlb_entry, fast) +
 				     sizeof(uint64_t) *
 				     ((wr ? 2 : 0) + (t->b->user ? 1 : 0)));
-	uint8_t *slow, *end, *to_stop, *code_hit = NULL;
+	uint8_t *slow, *slow_lim = NULL, *end, *to_stop, *code_hit = NULL;
 
 	/* The linear address: the offset (rbp), or rcx with the FS/GS
 	 * base added.  In 32-bit code only DS, ES and SS are known to be
 	 * flat: the others (limits, rights) always take the slow path. */
 	int lin = RBP;
 
-	if (m32(t) && !seg_flat(t, seg)) {
+	if (not64(t) && !seg_flat(t, seg)) {
 		slow = jmp_fwd(e);
 		goto op;
 	}
-	if (seg == S_FS || seg == S_GS) {
+	if (is16(t)) {
+		/* The segment's limit is 64 KiB or more: the last byte
+		 * within 64 KiB is within it.  Its base is today's. */
+		op_rm(e, 4, 0x81, 1, 7, reg(RBP));      /* cmp ebp, ... */
+		b4(e, 0x10000 - size);
+		slow_lim = jcc_fwd(e, CC_A);
+		lin = RCX;
+		op_rm(e, 4, 0x8b, 1, RCX, reg(RBP));    /* mov ecx, ebp */
+		op_rm(e, 4, 0x03, 1, RCX,               /* add ecx, base */
+		      xm(XOFF(seg) + seg * (int32_t)sizeof(struct x86_seg) +
+			 (int32_t)offsetof(struct x86_seg, base)));
+	} else if (seg == S_FS || seg == S_GS) {
 		lin = RCX;
 		op_rm(e, 8, 0x8b, 1, RCX, reg(RBP));
 		op_rm(e, 8, 0x03, 1, RCX,
@@ -1371,6 +1413,8 @@ op:;
 
 	swap_section(t);
 	land(e, slow);
+	if (slow_lim)
+		land(e, slow_lim);
 	t->pend = pend0;
 	t->pend_keep = keep0;
 	cache_store(e);
@@ -1421,7 +1465,7 @@ op:;
 	}
 	/* The block ends after this instruction. */
 	if (!emit_tail(t, k))
-		emit_exit(t, k, t->lin[k + 1], false, 0);
+		emit_exit(t, k, t->ip[k + 1], false, 0);
 	swap_section(t);
 }
 
@@ -1432,7 +1476,9 @@ static void emit_ea64(struct tr *t, unsigned k);
 static void emit_ea(struct tr *t, unsigned k)
 {
 	emit_ea64(t, k);
-	if (m32(t))
+	if (is16(t))
+		op_rm(&t->e, 4, 0x0fb7, 2, RBP, reg(RBP));      /* movzx ebp, bp */
+	else if (not64(t))
 		op_rm(&t->e, 4, 0x8b, 1, RBP, reg(RBP));        /* mov ebp, ebp */
 }
 
@@ -1451,7 +1497,7 @@ static void emit_ea64(struct tr *t, unsigned k)
 		return;
 	}
 	if (s->riprel) {
-		mov_ri(e, RBP, t->lin[k + 1] + (uint64_t)(int64_t)s->ea_disp);
+		mov_ri(e, RBP, t->ip[k + 1] + (uint64_t)(int64_t)s->ea_disp);
 		return;
 	}
 	if (s->ea_base >= 0) {
@@ -1510,16 +1556,15 @@ static bool emit_tail(struct tr *t, unsigned k)
 	case FOP_POP:
 		op_rm(e, ss, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));  /* add */
 		b1(e, ss);
-		store(e, 8, greg(s, (s->op & 7) | (s->rex & 1 ? 8 : 0), 8),
-		      RAX);
+		store_greg(e, s, (s->op & 7) | (s->rex & 1 ? 8 : 0), ss, RAX);
 		return false;
 	case FOP_CALL: {
-		uint64_t v = t->lin[k + 1] + sext(s->imm[0], 4);
+		uint64_t v = t->ip[k + 1] + sext(s->imm[0], is16(t) ? 2 : 4);
 
 		op_rm(e, ss, 0x83, 1, 5, xm(XOFF(r) + 8 * R_SP));
 		b1(e, ss);
-		if (m32(t))
-			v &= 0xffffffffull;
+		if (not64(t))
+			v &= ip_mask(t);
 		else if (!x86_canonical(v)) {
 			/* The stack pointer goes back with the fault. */
 			emit_raise_gp0(t, k);
@@ -1531,7 +1576,7 @@ static bool emit_tail(struct tr *t, unsigned k)
 	case FOP_RET:
 	case TR_JMPI:
 		/* 32-bit code: CS is flat, any target is within its limit. */
-		bad = m32(t) ? NULL : emit_if_noncanonical(e);
+		bad = not64(t) ? NULL : emit_if_noncanonical(e);
 		if (form == FOP_RET) {
 			op_rm(e, ss, 0x83, 1, 0, xm(XOFF(r) + 8 * R_SP));
 			b1(e, ss);
@@ -1594,12 +1639,16 @@ static void tr_classify(struct tr *t, unsigned k)
 	const struct insn *s = t->b->insn[k];
 	unsigned f = t->b->fop[k], form = FOP_FORM(f), size = FOP_SIZE(f);
 
-	if (m32(t)) {
-		/* The block cache's short paths leave most 32-bit forms to
-		 * the interpreter: classify them here. */
+	if (not64(t)) {
+		/* The block cache's short paths leave most 32-bit and all
+		 * 16-bit forms to the interpreter: classify them here.  The
+		 * code's own address size only; branches and stack forms
+		 * with its own operand size only. */
+		unsigned own = is16(t) ? 2 : 4;
+
 		form = FOP_GENERIC;
 		if (!s->mode64 && !s->lock && !s->rep && !s->repne &&
-		    s->asize == 4 && (s->osize == 4 || s->osize == 2)) {
+		    s->asize == own && (s->osize == 4 || s->osize == 2)) {
 			if ((s->twobyte && s->op == 0x1f) ||
 			    (!s->twobyte && s->op == 0x90)) {
 				form = TR_NOP;
@@ -1607,7 +1656,7 @@ static void tr_classify(struct tr *t, unsigned k)
 				   s->op <= 0xcf && s->osize == 4) {
 				form = TR_BSWAP;
 			} else if (!s->twobyte && s->op == 0xff &&
-				   s->osize == 4 && ((s->reg & 7) == 4 ||
+				   s->osize == own && ((s->reg & 7) == 4 ||
 				    ((s->reg & 7) == 2 && !s->mem &&
 				     (t->b->mode & TRM_SS)))) {
 				form = (s->reg & 7) == 4 ? TR_JMPI : TR_CALLI;
@@ -1625,7 +1674,7 @@ static void tr_classify(struct tr *t, unsigned k)
 						form = FOP_GENERIC;
 					/* fall through */
 				case FOP_JMP: case FOP_JCC: case FOP_MOVSXD:
-					if (s->osize != 4)
+					if (s->osize != own)
 						form = FOP_GENERIC;
 					break;
 				}
@@ -1669,7 +1718,7 @@ static void tr_classify(struct tr *t, unsigned k)
 		    !((s->op < 0xd0 ? s->imm[0] : 1) & (size == 8 ? 63 : 31)))
 			form = FOP_GENERIC;
 	}
-	if (form == FOP_INCDEC_R && !m32(t))
+	if (form == FOP_INCDEC_R && !not64(t))
 		form = FOP_GENERIC;
 	t->form[k] = (uint8_t)form;
 	t->size[k] = (uint8_t)size;
@@ -1713,7 +1762,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		return;
 	case TR_CALLI:
 		load(e, RAX, stack_size(t), greg(s, s->rm, 8));
-		skip = m32(t) ? NULL : emit_if_noncanonical(e);
+		skip = not64(t) ? NULL : emit_if_noncanonical(e);
 		store(e, 8, mem(RSP, 0), RAX);
 		emit_ea(t, k);
 		emit_mem_op(t, k, S_SS, stack_size(t));
@@ -1745,7 +1794,7 @@ static void emit_insn(struct tr *t, unsigned k)
 		op_rm(e, 8, 0x8b, 1, RDI, reg(RBX));
 		op_rm(e, 8, 0x8b, 1, RSI, reg(R12));
 		mov_ri(e, RDX, (uint64_t)(uintptr_t)t->generic[k]);
-		mov_ri(e, RCX, t->lin[k]);
+		mov_ri(e, RCX, t->ip[k]);
 		mov_ri(e, R8, k);
 		op_rm(e, 4, 0x8b, 1, R9, reg(R15));
 		call_abs(e, (const void *)tr_generic);
@@ -1754,9 +1803,10 @@ static void emit_insn(struct tr *t, unsigned k)
 		cache_load(e);
 		return;
 	case FOP_JCC:
-		v = t->lin[k + 1] + sext(s->imm[0], s->twobyte ? 4 : 1);
-		if (m32(t))
-			v &= 0xffffffffull;
+		v = t->ip[k + 1] + sext(s->imm[0], !s->twobyte ? 1 :
+					 is16(t) ? 2 : 4);
+		if (not64(t))
+			v &= ip_mask(t);
 		skip = jcc_fwd(e, emit_cond(t, s->op & 15) ^ 1);
 		if (x86_canonical(v))
 			emit_chain_exit(t, k, v, TR_DONE);
@@ -1765,9 +1815,10 @@ static void emit_insn(struct tr *t, unsigned k)
 		land(e, skip);
 		return;
 	case FOP_JMP:
-		v = t->lin[k + 1] + sext(s->imm[0], s->op == 0xeb ? 1 : 4);
-		if (m32(t))
-			v &= 0xffffffffull;
+		v = t->ip[k + 1] + sext(s->imm[0], s->op == 0xeb ? 1 :
+					 is16(t) ? 2 : 4);
+		if (not64(t))
+			v &= ip_mask(t);
 		if (x86_canonical(v))
 			emit_chain_exit(t, k, v, TR_DONE);
 		else
@@ -2074,11 +2125,11 @@ static void emit_block(struct tr *t)
 	const struct tr_block *b = t->b;
 
 	regcache_reset();
-	t->lin[0] = b->lin;
+	t->ip[0] = b->lin - b->csbase;
 	for (unsigned k = 0; k < b->n; k++) {
-		t->lin[k + 1] = t->lin[k] + b->insn[k]->len;
-		if (m32(t))
-			t->lin[k + 1] &= 0xffffffffull;
+		t->ip[k + 1] = t->ip[k] + b->insn[k]->len;
+		if (not64(t))
+			t->ip[k + 1] &= 0xffffffffull;
 		tr_classify(t, k);
 	}
 	/* The instructions left to the interpreter, copied: a block slot
@@ -2200,13 +2251,13 @@ static void emit_block(struct tr *t)
 			break;
 	}
 	if (!(form_ends(t->form[b->n - 1])))
-		emit_chain_exit(t, b->n - 1, t->lin[b->n], 0);
+		emit_chain_exit(t, b->n - 1, t->ip[b->n], 0);
 	/* Not this block after all: back to the caller at its start. */
 	for (unsigned k = 0; k < nbail; k++)
 		land(e, bail[k]);
 	merge_exact(e);         /* from the block before */
-	mov_mi64(e, xm(XOFF(rip)), b->lin);
-	mov_mi64(e, xm(XOFF(insn_rip)), b->lin);
+	mov_mi64(e, xm(XOFF(rip)), t->ip[0]);
+	mov_mi64(e, xm(XOFF(insn_rip)), t->ip[0]);
 	op_rm(e, 4, 0x8b, 1, RAX, reg(R15));
 	op_rm(e, 4, 0x81, 1, 1, reg(RAX));
 	b4(e, TR_DONE);
@@ -2301,14 +2352,16 @@ static void tr_enter_emit(void)
 	tr_used = TR_ENTER_SIZE;
 }
 
-void *tr_jc_find(uint64_t lin, bool user, bool a20, uint8_t mode)
+void *tr_jc_find(uint64_t lin, bool user, bool a20, uint8_t mode,
+		 uint32_t csbase)
 {
 	const struct tr_jc *j;
 
 	if (!tr_jc)
 		return NULL;
 	j = &tr_jc[tr_jc_index(lin)];
-	return j->key == tr_jc_key(lin, user, a20, mode) ? j->chain : NULL;
+	return j->key == tr_jc_key(lin, user, a20, mode, csbase) ?
+	       j->chain : NULL;
 }
 
 uint64_t tr_enter(struct x86 *c, struct insn *i, void *chain)

@@ -26,19 +26,25 @@ typedef uint64_t (*tr_fn)(struct x86 *c, struct insn *i);
 #define TR_GENERIC 0x20000u
 
 /* The kind of code a translation is made for (the CPU state it may
- * assume beyond its bytes): 64-bit code, or 32-bit protected-mode code
- * with a flat CS (base 0, limit 4 GiB), with or without paging, and
- * which of DS, ES and SS are flat too (base 0, limit 4 GiB, writable,
- * expand-up; SS with a 32-bit stack): accesses through the others
- * always take the slow path.  Other code is not translated
- * (TRM_NONE). */
+ * assume beyond its bytes): 64-bit code; 32-bit protected-mode code
+ * with a flat CS (base 0, limit 4 GiB), and which of DS, ES and SS are
+ * flat too (base 0, limit 4 GiB, writable, expand-up; SS with a 32-bit
+ * stack); or 16-bit code (real mode, virtual-8086 mode, 16-bit
+ * protected mode) with a CS limit of 64 KiB, a CS base below 8 MiB
+ * (it is part of the key, tr_block.csbase) and which of DS, ES and SS
+ * are usable with their base read at run time and a limit of at least
+ * 64 KiB (writable, expand-up; SS with a 16-bit stack).  Accesses
+ * through the other segments always take the slow path.  Paging on or
+ * off.  Other code is not translated (TRM_NONE). */
 #define TRM_64     0u
 #define TRM_FLAT32 1u
-#define TRM_NOPG   2u           /* with TRM_FLAT32: paging off */
+#define TRM_NOPG   2u           /* paging off */
 #define TRM_DS     4u
 #define TRM_ES     8u
 #define TRM_SS     16u
+#define TRM_SEG16  32u
 #define TRM_NONE   0xffu
+#define TRM_CSBASE_MAX (1u << 23)
 
 /* What the translator needs of a block: its instructions as recorded
  * and their short-path forms (FOP_*), the kind of code (TRM_*), and the
@@ -52,6 +58,7 @@ struct tr_block {
 	unsigned nbytes;
 	bool user, a20;
 	uint8_t mode;
+	uint32_t csbase;        /* TRM_SEG16: CS's base (rip = lin - csbase) */
 };
 
 /* Host code for the block, or NULL (no code buffer).  Translations live
@@ -65,9 +72,10 @@ extern __thread uint32_t tr_gen;
 /* Remember chain as lin's translated block for this privilege level, A20
  * state and kind of code, for exits to lin from other translated code. */
 void tr_jc_fill(uint64_t lin, bool user, bool a20, uint8_t mode,
-		void *chain);
+		uint32_t csbase, void *chain);
 /* The chain entry remembered for lin, or NULL. */
-void *tr_jc_find(uint64_t lin, bool user, bool a20, uint8_t mode);
+void *tr_jc_find(uint64_t lin, bool user, bool a20, uint8_t mode,
+		 uint32_t csbase);
 /* Run translated code from C at a chain entry: it checks the budget and
  * the block's bytes itself (as from another block; c->blk_code the code
  * page), and returns as a tr_fn does; a count of 0 means it did not
