@@ -20,8 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/ldt.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "hypervisor/soft/cpu.h"
 #include "tests/testlib.h"
@@ -30,7 +33,10 @@
 #define DATA  0x20000000ull
 #define DATA_SIZE 0x4000
 #define PT    0x30000000ull
-#define PT_SIZE 0x8000     /* 4-level tables, then 32-bit ones at +0x5000 */
+#define PT_SIZE 0x9000     /* 4-level tables, then 32-bit ones at +0x5000 */
+/* 16-bit code's segment base: low, as real-mode and BIOS code is (the
+ * translator keys 16-bit code by CS's base, below 8 MiB). */
+#define CODE16 0x400000ull
 #define BASE  (DATA + 0x800)     /* rbx: memory operands around here */
 #define STACK (DATA + 0x3000)
 #define TSS   (DATA + 0x3f00)
@@ -43,7 +49,8 @@ struct native_regs {
 };
 
 void native_run(struct native_regs *r, void *code);
-void native32_run(struct native_regs *r, void *code);
+void native32_run(struct native_regs *r, void *code, unsigned data_sel,
+		  unsigned code_sel);
 extern char native_back[], native32_back[];
 
 /* ---- the generator ---- */
@@ -84,8 +91,40 @@ static void imm(struct gen *g, uint64_t v, unsigned size)
 }
 
 /* Generating 32-bit code: no REX prefixes, no 64-bit operands, eight
- * registers (the generators shared with 64-bit code follow this). */
-static bool gen32;
+ * registers (the generators shared with 64-bit code follow this); with
+ * gen16, 16-bit code (16-bit ModRM forms, 66 for 32-bit operands). */
+static bool gen32, gen16;
+/* 16-bit code: BX's and SP's offsets in the data segment (base DATA). */
+#define BASE16  0x800
+#define STACK16 0x3000
+
+/* The operand-size prefix for size-byte operands, where it is needed. */
+static void b(struct gen *g, uint8_t v);
+static void osz_prefix(struct gen *g, unsigned size)
+{
+	if (gen16 ? size == 4 : size == 2)
+		b(g, 0x66);
+}
+
+/* An immediate of the code's own size (near branches, 16-bit mode's
+ * addresses). */
+static void imm(struct gen *g, uint64_t v, unsigned size);
+static void imm_own(struct gen *g, uint64_t v)
+{
+	imm(g, v, gen16 ? 2 : 4);
+}
+
+/* Absolute addresses in code and data as the code sees them: offsets
+ * in 16-bit mode's segments (bases CODE and DATA). */
+static uint32_t code_at(uint32_t off)
+{
+	return gen16 ? off : (uint32_t)CODE + off;
+}
+
+static uint32_t data_at(uint32_t off)
+{
+	return gen16 ? off : (uint32_t)DATA + off;
+}
 
 /* Registers a sequence may write: not rsp (4) or rbx (3). */
 static unsigned any_reg(struct gen *g)
@@ -113,7 +152,7 @@ static struct rm rm_pick(struct gen *g, bool allow_mem, unsigned align)
 		if (align)
 			r.disp &= ~(int32_t)(align - 1);
 		if (r.kind)
-			r.disp += (int32_t)(BASE & 0x7fffffff);
+			r.disp += gen16 ? BASE16 : (int32_t)(BASE & 0x7fffffff);
 	} else {
 		r.reg = any_reg(g);
 	}
@@ -130,12 +169,14 @@ static void emit(struct gen *g, unsigned size, const uint8_t *op,
 {
 	uint8_t rex = 0;
 
-	if (size == 2)
+	if (gen32)              /* (CMPXCHG8B: no REX.W, no 66) */
+		size = size == 8 ? (gen16 ? 2 : 4) : size;
+	if (gen32)
+		osz_prefix(g, size);
+	else if (size == 2)
 		b(g, 0x66);
 	if (f3)
 		b(g, 0xf3);
-	if (gen32)
-		size = size == 8 ? 4 : size;    /* (CMPXCHG8B: no REX.W) */
 	if (size == 8)
 		rex |= 8;
 	if (regf & 8)
@@ -150,7 +191,15 @@ static void emit(struct gen *g, unsigned size, const uint8_t *op,
 		b(g, 0x40 | rex);
 	for (unsigned k = 0; k < oplen; k++)
 		b(g, op[k]);
-	if (rm.mem) {
+	if (rm.mem && gen16) {
+		if (rm.kind == 0) {     /* [bx+disp8] */
+			b(g, (uint8_t)(0x47 | (regf & 7) << 3));
+			b(g, (uint8_t)rm.disp);
+		} else {                /* [disp16] */
+			b(g, (uint8_t)(0x06 | (regf & 7) << 3));
+			imm(g, (uint16_t)rm.disp, 2);
+		}
+	} else if (rm.mem) {
 		if (rm.kind == 0) {
 			b(g, (uint8_t)(0x40 | (regf & 7) << 3 | 3));
 			b(g, (uint8_t)rm.disp);
@@ -218,7 +267,9 @@ static void g_alu(struct gen *g)
 		break;
 	case 3: {               /* accumulator, imm */
 		op = (uint8_t)(alu << 3 | 4 | (size > 1));
-		if (size == 2)
+		if (gen32)
+			osz_prefix(g, size);
+		else if (size == 2)
 			b(g, 0x66);
 		if (size == 8)
 			b(g, 0x48);
@@ -759,8 +810,7 @@ static void g32_mov(struct gen *g)
 		     rnd(g), false);
 		break;
 	case 2:                 /* MOV r, imm */
-		if (size == 2)
-			b(g, 0x66);
+		osz_prefix(g, size);
 		b(g, (uint8_t)((size == 1 ? 0xb0 : 0xb8) | reg));
 		imm(g, rnd(g), size);
 		break;
@@ -772,6 +822,11 @@ static void g32_mov(struct gen *g)
 		if (pick(g, 3) == 0)
 			b(g, 0x66);
 		b(g, 0x8d);
+		if (gen16) {            /* [bx/bp + si/di + disp16] etc. */
+			b(g, (uint8_t)(0x80 | reg << 3 | pick(g, 8)));
+			imm(g, rnd(g), 2);
+			break;
+		}
 		b(g, (uint8_t)(0x84 | reg << 3));
 		b(g, (uint8_t)(pick(g, 4) << 6 | any_reg(g) << 3 | any_reg(g)));
 		imm(g, rnd(g), 4);
@@ -785,6 +840,14 @@ static void g32_mov(struct gen *g)
 		unsigned idx = any_reg(g);
 		uint32_t v = (uint32_t)(pick(g, 64) * 4) - 128u;
 
+		if (gen16) {            /* [bx + si + d8], wrapping at 64 KiB */
+			b(g, 0xbe);
+			imm(g, v, 2);
+			b(g, (uint8_t)(0x89 | pick(g, 2) << 1));
+			b(g, (uint8_t)(0x40 | (pick(g, 2) ? 0 : 2) << 3));
+			b(g, (uint8_t)(pick(g, 64) - 32));
+			break;
+		}
 		b(g, (uint8_t)(0xb8 | idx));
 		imm(g, v, 4);
 		b(g, (uint8_t)(0x89 | pick(g, 2) << 1));
@@ -813,14 +876,14 @@ static void g32_stack(struct gen *g)
 	case 1:                 /* push imm; pop r */
 		if (pick(g, 2)) {
 			b(g, 0x68);
-			imm(g, rnd(g), 4);
+			imm_own(g, rnd(g));
 		} else {
 			b(g, 0x6a);
 			b(g, (uint8_t)rnd(g));
 		}
 		b(g, (uint8_t)(0x58 | reg));
 		break;
-	case 2:                 /* 16-bit push/pop */
+	case 2:                 /* push/pop of the other size */
 		b(g, 0x66);
 		b(g, (uint8_t)(0x50 | reg));
 		b(g, 0x66);
@@ -828,12 +891,12 @@ static void g32_stack(struct gen *g)
 		break;
 	case 3:                 /* call the next instruction; pop r */
 		b(g, 0xe8);
-		imm(g, 0, 4);
+		imm_own(g, 0);
 		b(g, (uint8_t)(0x58 | reg));
 		break;
 	case 4:                 /* call a function that adds and returns */
 		b(g, 0xe8);
-		imm(g, 2, 4);
+		imm_own(g, 2);
 		b(g, 0xeb); b(g, 3);                    /* jmp over it */
 		b(g, 0x01); b(g, (uint8_t)(0xc0 | any_reg(g) << 3 | reg));
 		b(g, 0xc3);
@@ -841,7 +904,7 @@ static void g32_stack(struct gen *g)
 		break;
 	case 5:                 /* the same through a register */
 		b(g, (uint8_t)(0xb8 | reg));
-		imm(g, CODE + g->len - 1 + 9, 4);
+		imm_own(g, code_at(g->len - 1 + (gen16 ? 7 : 9)));
 		b(g, 0xff); b(g, (uint8_t)(0xd0 | reg));        /* call reg */
 		b(g, 0xeb); b(g, 3);
 		b(g, 0x29); b(g, (uint8_t)(0xc0 | any_reg(g) << 3 | reg));
@@ -852,9 +915,14 @@ static void g32_stack(struct gen *g)
 		bool viamem = pick(g, 2);
 
 		b(g, (uint8_t)(0xb8 | reg));
-		imm(g, CODE + g->len - 1 + (viamem ? 11 : 7), 4);
+		imm_own(g, code_at(g->len - 1 + (gen16 ? 0 : 2) +
+				   (viamem ? 9 : 5)));
 		if (!viamem) {
 			b(g, 0xff); b(g, (uint8_t)(0xe0 | reg));
+		} else if (gen16) {
+			b(g, 0x89); b(g, (uint8_t)(0x47 | reg << 3));
+			b(g, 0x10);                     /* mov [bx+16], reg */
+			b(g, 0xff); b(g, 0x67); b(g, 0x10);     /* jmp [bx+16] */
 		} else {
 			b(g, 0x89); b(g, (uint8_t)(0x43 | reg << 3));
 			b(g, 0x10);                     /* mov [ebx+16], reg */
@@ -869,12 +937,12 @@ static void g32_stack(struct gen *g)
 		break;
 	default:                /* popf from a register; ret imm16 */
 		b(g, 0xb8);
-		imm(g, rnd(g) & 0x8d5, 4);
+		imm_own(g, rnd(g) & 0x8d5);
 		b(g, 0x50);
 		b(g, 0x9d);
 		b(g, 0xfc);                             /* cld */
 		effect(g, F_ALL, 0);
-		b(g, 0xe8); imm(g, 2, 4);
+		b(g, 0xe8); imm_own(g, 2);
 		b(g, 0xeb); b(g, 3);
 		b(g, 0xc2); imm(g, 0, 2);               /* ret 0 */
 		break;
@@ -895,11 +963,11 @@ static void g32_branch(struct gen *g)
 	case 1:                 /* jcc near */
 		b(g, 0x0f);
 		b(g, (uint8_t)(0x80 | pick(g, 16)));
-		imm(g, 2, 4);
+		imm_own(g, 2);
 		b(g, 0xff); b(g, 0xc1);                 /* inc ecx */
 		break;
 	case 2:                 /* loop / loopz / loopnz / jecxz */
-		b(g, 0xb9); imm(g, pick(g, 3), 4);
+		b(g, 0xb9); imm_own(g, pick(g, 3));
 		b(g, (uint8_t)(0xe0 | pick(g, 4)));
 		b(g, 2);
 		b(g, 0xff); b(g, 0xc2);                 /* inc edx */
@@ -909,7 +977,7 @@ static void g32_branch(struct gen *g)
 
 		if (r == 1)
 			r = 0;
-		b(g, 0xb9); imm(g, 1 + pick(g, 20), 4); /* mov ecx, n */
+		b(g, 0xb9); imm_own(g, 1 + pick(g, 20)); /* mov ecx, n */
 		b(g, 0x01); b(g, (uint8_t)(0xc0 | r2 << 3 | r));   /* add */
 		b(g, 0xc1); b(g, (uint8_t)(0xc0 | r)); b(g, 5);    /* rol */
 		b(g, 0x49);                                         /* dec ecx */
@@ -933,17 +1001,15 @@ static void g32_string(struct gen *g)
 	unsigned size = op & 1 ? osz_nb(g) : 1;
 	bool down = pick(g, 2);
 	unsigned rep = pick(g, 3);
-	uint32_t si = (uint32_t)(DATA + 0x400 + pick(g, 0x200));
-	uint32_t di = (uint32_t)(DATA + (down ? 0x2000 : 0x1c00) +
-				 pick(g, 0x400));
+	uint32_t si = data_at(0x400 + pick(g, 0x200));
+	uint32_t di = data_at((down ? 0x2000 : 0x1c00) + pick(g, 0x400));
 
-	b(g, 0xbe); imm(g, si, 4);
-	b(g, 0xbf); imm(g, di, 4);
-	b(g, 0xb9); imm(g, pick(g, 300), 4);
+	b(g, 0xbe); imm_own(g, si);
+	b(g, 0xbf); imm_own(g, di);
+	b(g, 0xb9); imm_own(g, pick(g, 300));
 	if (down)
 		b(g, 0xfd);
-	if (size == 2)
-		b(g, 0x66);
+	osz_prefix(g, size);
 	if (rep == 1)
 		b(g, 0xf3);
 	else if (rep == 2)
@@ -1423,7 +1489,23 @@ static const struct cls classes32[] = {
 
 /* The interpreter's mode for the next runs: 64-bit, 32-bit protected
  * mode with paging, compatibility mode. */
-static enum { MODE_64, MODE_PROT32, MODE_COMPAT } cpu_mode;
+static enum { MODE_64, MODE_PROT32, MODE_COMPAT, MODE_PROT16 } cpu_mode;
+
+/* 16-bit code: natively through LDT segments (modify_ldt) based at CODE
+ * and DATA with 64 KiB limits, on the interpreter in 16-bit protected
+ * mode with the same segments. */
+static const struct cls classes16[] = {
+	{ "16/alu", g_alu }, { "16/inc-dec-not-neg", g_unary },
+	{ "16/inc-dec-reg", g32_incdec }, { "16/mul-div", g_muldiv },
+	{ "16/shift-rotate", g_shift }, { "16/shld-shrd", g_dshift },
+	{ "16/bit-test", g_bits }, { "16/cmov-setcc", g_cond },
+	{ "16/xchg-xadd-cmpxchg", g_xchg }, { "16/mov-movx-lea", g32_mov },
+	{ "16/stack-call-ret", g32_stack }, { "16/string-rep", g32_string },
+	{ "16/flags", g_flags }, { "16/branches", g32_branch },
+	{ "16/mixed", g32_mix },
+};
+#define SEL_CODE16 0x7          /* LDT entry 0, RPL 3 */
+#define SEL_DATA16 0xf          /* LDT entry 1 */
 
 /* ---- native side ---- */
 
@@ -1491,31 +1573,50 @@ static void run_native(const struct gen *g, const struct native_regs *in,
 
 /* The same for 32-bit code: after it, a far jump to 0x33:tramp, and at
  * tramp (64-bit code, below 4 GiB too) a jump to native32_back. */
+static uint64_t code_base(void)
+{
+	return gen16 ? CODE16 : CODE;
+}
+
 static void run_native32(const struct gen *g, const struct native_regs *in,
 			 struct outcome *out)
 {
-	uint8_t *code = (uint8_t *)CODE;
+	const uint64_t cbase = code_base();
+	uint8_t *code = (uint8_t *)cbase;
 	uint64_t back = (uint64_t)native32_back;
-	uint32_t ptr = (uint32_t)(CODE + g->len + 6);
+	uint32_t ptr = (uint32_t)(cbase + g->len + 6);
 	uint32_t tramp = ptr + 6;
 	uint16_t sel = 0x33;
 
 	memcpy(code, g->buf, g->len);
-	code[g->len] = 0xff;                    /* ljmp *[ptr] */
-	code[g->len + 1] = 0x2d;
-	memcpy(code + g->len + 2, &ptr, 4);
-	memcpy(code + ptr - CODE, &tramp, 4);
-	memcpy(code + ptr - CODE + 4, &sel, 2);
-	code[tramp - CODE] = 0xff;              /* jmp *0(%rip) */
-	code[tramp - CODE + 1] = 0x25;
-	memset(code + tramp - CODE + 2, 0, 4);
-	memcpy(code + tramp - CODE + 6, &back, 8);
+	if (gen16) {                            /* ljmp cs:*[ptr] (m16:32) */
+		uint16_t off = (uint16_t)(ptr - cbase);
+
+		code[g->len] = 0x2e;
+		code[g->len + 1] = 0x66;
+		code[g->len + 2] = 0xff;
+		code[g->len + 3] = 0x2e;
+		memcpy(code + g->len + 4, &off, 2);
+	} else {                                /* ljmp *[ptr] */
+		code[g->len] = 0xff;
+		code[g->len + 1] = 0x2d;
+		memcpy(code + g->len + 2, &ptr, 4);
+	}
+	memcpy(code + ptr - cbase, &tramp, 4);
+	memcpy(code + ptr - cbase + 4, &sel, 2);
+	code[tramp - cbase] = 0xff;              /* jmp *0(%rip) */
+	code[tramp - cbase + 1] = 0x25;
+	memset(code + tramp - cbase + 2, 0, 4);
+	memcpy(code + tramp - cbase + 6, &back, 8);
 	__builtin___clear_cache((char *)code, (char *)code + g->len + 32);
 	out->r = *in;
 	out->vector = -1;
 	fault_trap = -1;
 	if (sigsetjmp(native_jmp, 1) == 0) {
-		native32_run(&out->r, code);
+		if (gen16)
+			native32_run(&out->r, (void *)0, SEL_DATA16, SEL_CODE16);
+		else
+			native32_run(&out->r, (void *)CODE, 0, 0x23);
 	} else {
 		out->r = fault_regs;
 		out->vector = fault_trap;
@@ -1532,6 +1633,10 @@ static uint8_t *bus_ram(void *opaque, uint64_t gpa, uint64_t *avail, bool *ro)
 	*ro = false;
 	if (gpa >= CODE && gpa < CODE + 0x2000) {
 		*avail = CODE + 0x2000 - gpa;
+		return (uint8_t *)gpa;
+	}
+	if (gpa >= CODE16 && gpa < CODE16 + 0x2000) {
+		*avail = CODE16 + 0x2000 - gpa;
 		return (uint8_t *)gpa;
 	}
 	if (gpa >= DATA && gpa < DATA + DATA_SIZE) {
@@ -1608,6 +1713,11 @@ static void build_page_tables(void)
 	uint32_t *pt32d = (uint32_t *)(PT + 0x7000);
 
 	pd32[CODE >> 22] = (uint32_t)(PT + 0x6000) | 7;
+	pd32[CODE16 >> 22] = (uint32_t)(PT + 0x8000) | 7;
+	((uint32_t *)(PT + 0x8000))[(CODE16 >> 12) & 0x3ff] =
+		(uint32_t)CODE16 | 7;
+	((uint32_t *)(PT + 0x8000))[((CODE16 >> 12) & 0x3ff) + 1] =
+		(uint32_t)(CODE16 + 0x1000) | 7;
 	pd32[DATA >> 22] = (uint32_t)(PT + 0x7000) | 7;
 	pt32[(CODE >> 12) & 0x3ff] = (uint32_t)CODE | 7;
 	pt32[((CODE >> 12) & 0x3ff) + 1] = (uint32_t)(CODE + 0x1000) | 7;
@@ -1689,8 +1799,8 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 	struct x86 c;
 
 	memcpy((void *)DATA, data0, DATA_SIZE);
-	memcpy((void *)CODE, g->buf, g->len);
-	memset((void *)(CODE + g->len), 0xf4, 16);
+	memcpy((void *)code_base(), g->buf, g->len);
+	memset((void *)(code_base() + g->len), 0xf4, 16);
 	memset(&c, 0, sizeof(c));
 	c.bus = &test_bus;
 	x86_reset(&c);
@@ -1716,6 +1826,17 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 		c.cr4 = 0;
 		c.cr3 = PT + 0x5000;
 		c.efer = 0;
+	} else if (cpu_mode == MODE_PROT16) {
+		c.seg[S_CS] = (struct x86_seg){ CODE16, 0xffff, SEL_CODE16,
+						0x9b | 0x60 };
+		for (int s = 0; s < 6; s++)
+			if (s != S_CS)
+				c.seg[s] = (struct x86_seg){ DATA, 0xffff,
+					SEL_DATA16, 0x93 | 0x60 };
+		c.rip = 0;
+		c.cr4 = 0;
+		c.cr3 = PT + 0x5000;
+		c.efer = 0;
 	}
 	c.cpl = 3;
 	c.cr0 |= CR0_NE | CR0_MP;
@@ -1725,10 +1846,12 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 	 * refused at CPL3, as under Linux. */
 	c.tr = (struct x86_seg){ TSS, 0x67, 0x40, 0x8b };
 	out->vector = -1;
+	uint64_t end = (cpu_mode == MODE_PROT16 ? 0 : CODE) + g->len;
+
 	for (int steps = 0; steps < 100000; steps++) {
 		enum x86_exit e;
 
-		if (c.rip == CODE + g->len)
+		if (c.rip == end)
 			break;
 		if (batch) {
 			unsigned done;
@@ -1736,7 +1859,7 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 			e = x86_run(&c, batch, &done);
 			steps += (int)done;
 			if (e == X86_EXIT_EXCEPTION && exc_vector == X86_GP &&
-			    c.rip == CODE + g->len)
+			    c.rip == end)
 				break;          /* the HLT after the code */
 			if (run_ended(e, &c, out))
 				break;
@@ -2091,8 +2214,8 @@ static void run_class(const struct cls *cl, size_t ci, uint64_t seed,
 			if (gen32)
 				in.r[k] &= 0xffffffffu;
 		}
-		in.r[3] = BASE;
-		in.r[4] = STACK;
+		in.r[3] = gen16 ? BASE16 : BASE;
+		in.r[4] = gen16 ? STACK16 : STACK;
 		in.rflags = 0x202 | (rnd(&g) & F_ALL);
 		fp_state(&g, in.fx, cl->gen == g_sse_fp, cl->gen == g_sse_range);
 		for (unsigned k = 0; k < DATA_SIZE; k++)
@@ -2101,7 +2224,10 @@ static void run_class(const struct cls *cl, size_t ci, uint64_t seed,
 		data0[TSS - DATA + 0x67] = 0;
 
 		memcpy((void *)DATA, data0, DATA_SIZE);
-		if (gen32) {
+		if (gen16) {
+			run_native32(&g, &in, &nat);
+			cpu_mode = MODE_PROT16;
+		} else if (gen32) {
 			run_native32(&g, &in, &nat);
 			/* Protected mode and compatibility mode in turn, each
 			 * through every way of running below. */
@@ -2133,6 +2259,7 @@ static void run_class(const struct cls *cl, size_t ci, uint64_t seed,
 				  n, (unsigned long long)case_seed,
 				  cpu_mode == MODE_64 ? "64-bit" :
 				  cpu_mode == MODE_PROT32 ? "protected mode" :
+				  cpu_mode == MODE_PROT16 ? "16-bit" :
 				  "compatibility mode", why, hex);
 			failures++;
 		}
@@ -2162,6 +2289,44 @@ static bool native32_works(void)
 	return out.vector == -1 && (uint32_t)out.r.r[0] == 0x12345678;
 }
 
+/* The LDT's 16-bit code and data segments (based at CODE and DATA,
+ * 64 KiB), and whether the host runs 16-bit code from them. */
+static bool native16_works(void)
+{
+	struct user_desc d = {
+		.entry_number = 0, .base_addr = (unsigned)CODE16,
+		.limit = 0xffff, .seg_32bit = 0, .contents = 2,
+		.read_exec_only = 0, .limit_in_pages = 0,
+		.seg_not_present = 0, .useable = 1,
+	};
+	static struct outcome out;
+	struct gen g = { .len = 0 };
+	struct native_regs in;
+	bool ok;
+
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) != 0)
+		return false;
+	d.entry_number = 1;
+	d.base_addr = (unsigned)DATA;
+	d.contents = 0;
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) != 0)
+		return false;
+	memset(&in, 0, sizeof(in));
+	g.buf[g.len++] = 0x40;                  /* inc ax */
+	in.r[0] = 0x1234ffff;
+	in.r[4] = STACK16;
+	in.rflags = 0x202;
+	uint16_t cw = 0x037f;
+	uint32_t mxcsr = 0x1f80;
+	memcpy(in.fx, &cw, 2);
+	memcpy(in.fx + 24, &mxcsr, 4);
+	gen16 = true;
+	run_native32(&g, &in, &out);
+	gen16 = false;
+	ok = out.vector == -1 && (uint32_t)out.r.r[0] == 0x12340000;
+	return ok;
+}
+
 int main(void)
 {
 	const char *env_seed = getenv("SOFT_DIFF_SEED");
@@ -2171,7 +2336,10 @@ int main(void)
 	const char *only = getenv("SOFT_DIFF_CLASS");
 	struct sigaction sa = { .sa_sigaction = on_fault,
 				.sa_flags = SA_SIGINFO | SA_NODEFER };
-	if (mmap((void *)CODE, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC,
+	if (mmap((void *)CODE16, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
+	    MAP_FAILED ||
+	    mmap((void *)CODE, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) ==
 	    MAP_FAILED ||
 	    mmap((void *)DATA, DATA_SIZE, PROT_READ | PROT_WRITE,
@@ -2211,6 +2379,18 @@ int main(void)
 	} else if (!only || !strncmp(only, "32/", 3)) {
 		test_skip("soft-diff/32", "this host does not run 32-bit "
 			  "code in its compatibility-mode segment");
+	}
+	if (native16_works()) {
+		gen32 = gen16 = true;
+		for (size_t ci = 0; ci < sizeof(classes16) / sizeof(classes16[0]);
+		     ci++)
+			if (!only || !strcmp(only, classes16[ci].name))
+				run_class(&classes16[ci], 200 + ci, seed, cases);
+		gen32 = gen16 = false;
+		cpu_mode = MODE_64;
+	} else if (!only || !strncmp(only, "16/", 3)) {
+		test_skip("soft-diff/16", "this host does not run 16-bit "
+			  "code from LDT segments (modify_ldt)");
 	}
 	if (!only || !strcmp(only, "sse-fp-directed"))
 		directed_cases();

@@ -80,12 +80,14 @@ back_common:
 	ret
 
 /*
- * native32_run(struct native_regs *r, void *code): the same for 32-bit
- * code at code (below 4 GiB), run in the compatibility-mode user code
- * segment (selector 0x23) with DS and ES loaded with the user data
- * selector; the sequence comes back through a far jump to 0x33 and
- * native32_back (set up by the caller below 4 GiB).  Only the low 32
- * bits of eax..edi mean anything afterwards.
+ * native32_run(struct native_regs *r, void *code, unsigned data_sel,
+ * unsigned code_sel): the same for 32-bit or 16-bit code at code (an
+ * offset in code_sel's segment: 0x23, the compatibility-mode user code
+ * segment, or an LDT segment), with DS, ES and SS loaded with data_sel
+ * (0: DS and ES the user data selector, SS kept); the sequence comes
+ * back through a far jump to 0x33 and native32_back (set up by the
+ * caller below 4 GiB).  Only the low 32 bits of eax..edi mean anything
+ * afterwards.
  */
 native32_run:
 	pushq %rbx
@@ -97,10 +99,16 @@ native32_run:
 	movq %rsp, host_rsp(%rip)
 	movq %rdi, regs_ptr(%rip)
 	movl %esi, far32(%rip)
+	movw %cx, far32+4(%rip)
 	movw %ds, saved_ds(%rip)
 	movw %es, saved_es(%rip)
+	movw %ss, saved_ss(%rip)
 	movw %ss, %ax
-	movw %ax, %ds
+	testw %dx, %dx
+	jz 1f
+	movw %dx, %ax
+	movw %dx, %ss
+1:	movw %ax, %ds
 	movw %ax, %es
 	fxsave64 host_fx(%rip)
 	fxrstor64 144(%rdi)
@@ -122,6 +130,8 @@ native32_back:
 	movw %di, %ds
 	movw saved_es(%rip), %di
 	movw %di, %es
+	movw saved_ss(%rip), %di
+	movw %di, %ss
 	jmp back_common
 
 	.data
@@ -129,6 +139,7 @@ far32:		.long 0
 		.word 0x23
 saved_ds:	.word 0
 saved_es:	.word 0
+saved_ss:	.word 0
 	.globl host_rsp
 host_rsp:	.quad 0
 regs_ptr:	.quad 0
