@@ -386,6 +386,16 @@ static int drive_device(const char *spec, char **err)
 	bus = opt_get(spec, "bus");
 	unit = opt_get(spec, "unit");
 	d = drive_lookup(id);
+	if (!id && cd) {
+		/* An empty CD-ROM drive, as QEMU makes one. */
+		d = g_new0(struct drive, 1);
+		d->ifc = DRIVE_IF_NONE;
+		d->media = DRIVE_MEDIA_CDROM;
+		d->opts.read_only = true;
+		if (!drives)
+			drives = g_ptr_array_new();
+		g_ptr_array_add(drives, d);
+	}
 	if (!d || d->ifc != DRIVE_IF_NONE) {
 		*err = g_strdup_printf("-device %s: drive=%s is not an if=none "
 				       "-drive", spec, id ? id : "(missing)");
@@ -415,6 +425,11 @@ static int drive_device(const char *spec, char **err)
 	}
 	d->ifc = DRIVE_IF_IDE;
 	d->index = (int)(b * 2 + u);
+	if (!d->id)
+		d->id = ide_name(d->index, DRIVE_MEDIA_CDROM);
+	d->serial = opt_get(spec, "serial");
+	d->model = opt_get(spec, "model");
+	d->ver = opt_get(spec, "ver");
 	if (cd) {
 		d->media = DRIVE_MEDIA_CDROM;
 		d->opts.read_only = true;
@@ -434,6 +449,39 @@ out:
 	g_free(bus);
 	g_free(unit);
 	return ret;
+}
+
+/* -global ide-hd.serial=X (ide-cd., ide-drive. likewise; serial, model,
+ * ver): for the IDE drives that did not set it on -device. */
+static void drive_globals(void)
+{
+	for (unsigned g = 0; g < dm_cfg.nglobals; g++) {
+		const char *spec = dm_cfg.globals[g];
+		const char *dot = strchr(spec, '.'), *eq = strchr(spec, '=');
+
+		if (!dot || !eq || eq < dot)
+			continue;
+		for (guint i = 0; drives && i < drives->len; i++) {
+			struct drive *d = g_ptr_array_index(drives, i);
+			const char *kind = d->media == DRIVE_MEDIA_CDROM ?
+					   "ide-cd" : "ide-hd";
+			size_t n = (size_t)(dot - spec);
+			char **prop = NULL;
+
+			if (d->ifc != DRIVE_IF_IDE ||
+			    ((n != 6 || strncmp(spec, kind, 6)) &&
+			     (n != 9 || strncmp(spec, "ide-drive", 9))))
+				continue;
+			if (!strncmp(dot + 1, "serial=", 7))
+				prop = &d->serial;
+			else if (!strncmp(dot + 1, "model=", 6))
+				prop = &d->model;
+			else if (!strncmp(dot + 1, "ver=", 4))
+				prop = &d->ver;
+			if (prop && !*prop)
+				*prop = g_strdup(eq + 1);
+		}
+	}
 }
 
 bool drive_is_device_spec(const char *spec)
@@ -463,6 +511,7 @@ int drives_init(void)
 			return -1;
 		}
 	}
+	drive_globals();
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct dm_config {
 	unsigned ndevices;
 	const char *drives[DM_MAX_LIST];  /* -drive, -hda..-hdd, -cdrom */
 	unsigned ndrives;
+	const char *globals[DM_MAX_LIST]; /* -global DRIVER.PROP=VALUE */
+	unsigned nglobals;
 	const char *netdevs[DM_MAX_LIST];       /* -netdev */
 	unsigned nnetdevs;
 	const char *nets[DM_MAX_LIST];          /* -net */

@@ -361,6 +361,35 @@ static void o_device(const char *o, const char *v) { add_list(dm_cfg.devices, &d
 static void o_netdev(const char *o, const char *v) { add_list(dm_cfg.netdevs, &dm_cfg.nnetdevs, o, v); }
 static void o_net(const char *o, const char *v) { add_list(dm_cfg.nets, &dm_cfg.nnets, o, v); }
 static void o_ignore(const char *o, const char *v) { (void)o; (void)v; }
+static void o_global(const char *o, const char *v) { add_list(dm_cfg.globals, &dm_cfg.nglobals, o, v); }
+/* -blockdev driver=file|host_device|host_cdrom,node-name=N,filename=F
+ * [,read-only=on]: an if=none raw drive named N for -device ...,drive=N
+ * (the one -blockdev graph a plain IDE device needs). */
+static void o_blockdev(const char *o, const char *v)
+{
+	char *drv = opt_get(v, "driver"), *node = opt_get(v, "node-name");
+	char *file = opt_get(v, "filename"), *ro = opt_get(v, "read-only");
+
+	if (!drv || !node || !file ||
+	    (strcmp(drv, "file") && strcmp(drv, "host_device") &&
+	     strcmp(drv, "host_cdrom")))
+		opt_die("-blockdev %s: qemu-dm takes driver=file (or "
+			"host_device, host_cdrom) with node-name= and "
+			"filename=; use -drive for image formats", v);
+	char **parts = g_strsplit(file, ",", -1);
+	char *esc = g_strjoinv(",,", parts);
+
+	g_strfreev(parts);
+	add_list(dm_cfg.drives, &dm_cfg.ndrives, o,
+		 g_strdup_printf("if=none,id=%s,file=%s,format=raw%s", node,
+				 esc, ro && !strcmp(ro, "on") ?
+				 ",readonly=on" : ""));
+	g_free(esc);
+	g_free(drv);
+	g_free(node);
+	g_free(file);
+	g_free(ro);
+}
 static void o_drive(const char *o, const char *v) { add_list(dm_cfg.drives, &dm_cfg.ndrives, o, v); }
 /* -hda..-hdd FILE and -cdrom FILE are -drive shorthands (commas in the
  * file name doubled, as -drive wants them). */
@@ -476,6 +505,7 @@ static const struct opt_def opt_table[] = {
 	{ "mon", ARG_ONE, o_mon },
 	{ "device", ARG_ONE, o_device },
 	{ "drive", ARG_ONE, o_drive },
+	{ "blockdev", ARG_ONE, o_blockdev },
 	{ "hda", ARG_ONE, o_hdx },
 	{ "hdb", ARG_ONE, o_hdx },
 	{ "hdc", ARG_ONE, o_hdx },
@@ -492,7 +522,7 @@ static const struct opt_def opt_table[] = {
 	{ "L", ARG_ONE, o_ignore },
 	{ "k", ARG_ONE, o_ignore },
 	{ "uuid", ARG_ONE, o_uuid },
-	{ "global", ARG_ONE, o_ignore },
+	{ "global", ARG_ONE, o_global },
 	{ "help", ARG_NONE, o_help },
 	{ "h", ARG_NONE, o_help },
 };

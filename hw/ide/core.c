@@ -1357,10 +1357,15 @@ void ide_channel_init(struct ide_channel *ch, unsigned index, unsigned gsi)
 			continue;
 		s->drv = d;
 		s->atapi = d->media == DRIVE_MEDIA_CDROM;
-		snprintf(s->serial, sizeof(s->serial), "QM%05u",
-			 index * 2 + u + 1);
-		snprintf(s->version, sizeof(s->version), "2.5+");
-		snprintf(s->model, sizeof(s->model), "%s",
+		/* QEMU's defaults, which guests and tests know */
+		if (d->serial)
+			snprintf(s->serial, sizeof(s->serial), "%s", d->serial);
+		else
+			snprintf(s->serial, sizeof(s->serial), "QM%05u",
+				 index * 2 + u + 1);
+		snprintf(s->version, sizeof(s->version), "%s",
+			 d->ver ? d->ver : "2.5+");
+		snprintf(s->model, sizeof(s->model), "%s", d->model ? d->model :
 			 s->atapi ? "QEMU DVD-ROM" : "QEMU HARDDISK");
 		if (s->atapi) {
 			drive_attach(d, &atapi_drive_ops, s);

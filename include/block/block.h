@@ -108,6 +108,9 @@ struct drive {
 	struct blk_open_opts opts;  /* as given, for media inserted later */
 	struct blk *blk;        /* NULL: no medium */
 	bool tray_open;
+	/* -device ide-hd|ide-cd,serial=,model=,ver= or -global
+	 * ide-hd.serial=...: what IDENTIFY says; NULL: the device's own */
+	char *serial, *model, *ver;
 	const struct drive_dev_ops *dev_ops;
 	void *dev;
 };
