@@ -834,6 +834,44 @@ static void test_no_drives(void)
 	qts_quit(q0);
 }
 
+/* The identity strings come from -device properties and -global; a
+ * -blockdev node works as the -device's drive. */
+static void test_properties(void)
+{
+	char *args = g_strdup_printf(
+		"-blockdev driver=file,node-name=d0,filename=%s "
+		"-device ide-hd,drive=d0,bus=ide.0,unit=0,serial=SN-0042,"
+		"model=Our-Disk -global ide-hd.ver=1.7 "
+		"-global ide-hd.serial=ignored -device ide-cd,bus=ide.1,unit=1",
+		hda);
+	struct qts *q0 = ide_start(args);
+	uint16_t id[256];
+	char sn[21], model[41], ver[9];
+
+	g_free(args);
+	if (!q0) {
+		test_fail("ide/device-properties", "qemu-dm did not start");
+		return;
+	}
+	struct qts *keep = q;
+	q = q0;
+	identify(0, id);
+	id_string(id + 10, 10, sn);
+	id_string(id + 27, 20, model);
+	id_string(id + 23, 4, ver);
+	test_check("ide/device-properties",
+		   !strcmp(sn, "SN-0042             ") &&
+		   !strncmp(model, "Our-Disk ", 9) && !strcmp(ver, "1.7     "),
+		   "serial '%s' model '%s' ver '%s'", sn, model, ver);
+	qts_outb(q, S_BASE + R_DEV, 0xb0);
+	test_check("ide/device-empty-cd-slave",
+		   qts_inb(q, S_BASE + R_LBAM) == 0x14 &&
+		   qts_inb(q, S_BASE + R_LBAH) == 0xeb, "signature %#x %#x",
+		   qts_inb(q, S_BASE + R_LBAM), qts_inb(q, S_BASE + R_LBAH));
+	q = keep;
+	qts_quit(q0);
+}
+
 int main(void)
 {
 	char *args;
@@ -867,5 +905,6 @@ int main(void)
 		   qts_pci_read(q, IDE_DEVFN, 0, 4) == 0x70108086, "gone");
 	qts_quit(q);
 	test_no_drives();
+	test_properties();
 	return test_exit();
 }
