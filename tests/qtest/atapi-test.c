@@ -680,6 +680,7 @@ int main(void)
 		"-m 64 -drive file=%s,if=ide,index=2,media=cdrom,format=raw "
 		"-drive if=ide,index=3,media=cdrom", iso);
 	q = ide_start(args);
+	g_free(args);
 	if (!q) {
 		test_fail("atapi/start", "qemu-dm did not start");
 		return 1;

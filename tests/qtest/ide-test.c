@@ -883,6 +883,7 @@ int main(void)
 		"-drive file=%s,if=ide,index=1,media=disk,format=raw",
 		hda, hdb);
 	q = ide_start(args);
+	g_free(args);
 	if (!q) {
 		test_fail("ide/start", "qemu-dm did not start with two disks");
 		return 1;
