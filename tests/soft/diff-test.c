@@ -1489,7 +1489,9 @@ static const struct cls classes32[] = {
 
 /* The interpreter's mode for the next runs: 64-bit, 32-bit protected
  * mode with paging, compatibility mode. */
-static enum { MODE_64, MODE_PROT32, MODE_COMPAT, MODE_PROT16 } cpu_mode;
+static enum {
+	MODE_64, MODE_PROT32, MODE_COMPAT, MODE_PROT16, MODE_REAL16
+} cpu_mode;
 
 /* 16-bit code: natively through LDT segments (modify_ldt) based at CODE
  * and DATA with 64 KiB limits, on the interpreter in 16-bit protected
@@ -1817,6 +1819,7 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 		if (s != S_CS)
 			c.seg[s] = (struct x86_seg){ 0, 0xffffffff, 0x2b,
 						     0x93 | 0x60 | SEG_DB | SEG_G };
+	c.cpl = 3;
 	if (cpu_mode == MODE_COMPAT) {
 		c.seg[S_CS].attr = 0x9b | 0x60 | SEG_DB | SEG_G;
 		c.seg[S_CS].sel = 0x23;
@@ -1837,8 +1840,22 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 		c.cr4 = 0;
 		c.cr3 = PT + 0x5000;
 		c.efer = 0;
+	} else if (cpu_mode == MODE_REAL16) {
+		/* Real mode with the same segment bases (as left by
+		 * protected mode, or unreal mode's): no paging, CPL 0. */
+		c.seg[S_CS] = (struct x86_seg){ CODE16, 0xffff,
+						(uint16_t)(CODE16 >> 4), 0x9b };
+		for (int s = 0; s < 6; s++)
+			if (s != S_CS)
+				c.seg[s] = (struct x86_seg){ DATA, 0xffff,
+					(uint16_t)(DATA >> 4), 0x93 };
+		c.rip = 0;
+		c.cr0 = CR0_ET;
+		c.cr4 = 0;
+		c.cr3 = 0;
+		c.efer = 0;
+		c.cpl = 0;
 	}
-	c.cpl = 3;
 	c.cr0 |= CR0_NE | CR0_MP;
 	c.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
 	fx_to_cpu(&c, in->fx);
@@ -1846,7 +1863,7 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 	 * refused at CPL3, as under Linux. */
 	c.tr = (struct x86_seg){ TSS, 0x67, 0x40, 0x8b };
 	out->vector = -1;
-	uint64_t end = (cpu_mode == MODE_PROT16 ? 0 : CODE) + g->len;
+	uint64_t end = (cpu_mode >= MODE_PROT16 ? 0 : CODE) + g->len;
 
 	for (int steps = 0; steps < 100000; steps++) {
 		enum x86_exit e;
@@ -1861,6 +1878,10 @@ static void run_once(const struct gen *g, const struct native_regs *in,
 			if (e == X86_EXIT_EXCEPTION && exc_vector == X86_GP &&
 			    c.rip == end)
 				break;          /* the HLT after the code */
+			if (e == X86_EXIT_HLT && c.rip == end + 1) {
+				c.rip = end;    /* which runs at CPL 0 */
+				break;
+			}
 			if (run_ended(e, &c, out))
 				break;
 			continue;
@@ -2249,6 +2270,26 @@ static void run_class(const struct cls *cl, size_t ci, uint64_t seed,
 				   n % 4 == 3 ? 3 : 2, n % 4 == 3);
 		/* A fault can come where flags were undefined that the
 		 * end of the sequence defines again. */
+		/* 16-bit code in real mode too, translated against one
+		 * instruction at a time (the host cannot run real mode). */
+		if (gen16 && n % 4 == 3 &&
+		    same(&nat, &sim, nat.vector >= 0 ? g.undef_ever : g.undef,
+			 why, sizeof(why))) {
+			static struct outcome step;
+
+			cpu_mode = MODE_REAL16;
+			run_interp(&g, &in, data0, &step, 0, 1, false);
+			run_interp(&g, &in, data0, &sim, 100000, 3, true);
+			if (!same(&step, &sim, step.vector >= 0 ?
+				  g.undef_ever : g.undef, why, sizeof(why))) {
+				test_fail(name, "case %u (seed %#llx, real "
+					  "mode, translated against steps): %s",
+					  n, (unsigned long long)case_seed,
+					  why);
+				failures++;
+			}
+			continue;
+		}
 		if (!same(&nat, &sim, nat.vector >= 0 ? g.undef_ever : g.undef,
 			  why, sizeof(why))) {
 			char hex[3 * 512 + 1] = "";
