@@ -53,6 +53,8 @@ struct dm_config {
 	bool has_rtc_base;
 	int64_t rtc_base;
 	bool has_uuid;                  /* -uuid: firmware's system UUID */
+	/* -vga std|none (-std-vga), -vnc, -display sdl|vnc|none */
+	const char *vga, *vnc, *display;
 	uint8_t uuid[16];
 	bool usb;                       /* -usb: the PIIX3 UHCI */
 	const char *usbdevices[DM_MAX_LIST];    /* -usbdevice NAME */

@@ -22,6 +22,7 @@
 #include "hw/serial.h"
 #include "hw/testdev.h"
 #include "net/net-dm.h"
+#include "hw/vga.h"
 
 /* e820 entries as SeaBIOS reads them from fw_cfg's "etc/e820". */
 struct e820_entry {
@@ -319,6 +320,40 @@ static int machine_cmos(void)
 	return 0;
 }
 
+/* -vga std (the default, as in QEMU, also with -nographic), -vga none,
+ * -vga cirrus (std until the Cirrus card exists), -device VGA. */
+static int machine_vga(const char *spec)
+{
+	char *mb = spec ? opt_get(spec, "vgamem_mb") : NULL;
+	unsigned long vram_mb = mb ? strtoul(mb, NULL, 0) : 16;
+
+	g_free(mb);
+	if (vram_mb < 1 || vram_mb > 256 || (vram_mb & (vram_mb - 1))) {
+		dm_log(DM_LOG_ERR, "-device %s: vgamem_mb is a power of two "
+		       "from 1 to 256", spec);
+		return -1;
+	}
+	return stdvga_init(PCI_DEVFN(2, 0), (unsigned)vram_mb,
+			   "/usr/share/seabios/vgabios-stdvga.bin");
+}
+
+static int machine_default_vga(void)
+{
+	const char *t = dm_cfg.vga ? dm_cfg.vga :
+			dm_cfg.nodefaults ? "none" : "std";
+
+	for (unsigned i = 0; i < dm_cfg.ndevices; i++)
+		if (!strncmp(dm_cfg.devices[i], "VGA", 3) &&
+		    (!dm_cfg.devices[i][3] || dm_cfg.devices[i][3] == ','))
+			t = "none";     /* -device VGA takes slot 2 itself */
+	if (!strcmp(t, "none"))
+		return 0;
+	if (!strcmp(t, "cirrus"))
+		dm_log(DM_LOG_WARN, "-vga cirrus: the Cirrus card is not "
+		       "emulated yet; using the standard VGA");
+	return machine_vga(NULL);
+}
+
 static int machine_devices(void)
 {
 	for (unsigned i = 0; i < dm_cfg.ndevices; i++) {
@@ -340,6 +375,9 @@ static int machine_devices(void)
 			continue;       /* placed by drives_init */
 		} else if (len == 10 && !strncmp(spec, "isa-serial", 10)) {
 			if (machine_isa_serial(spec) < 0)
+				return -1;
+		} else if (len == 3 && !strncmp(spec, "VGA", 3)) {
+			if (machine_vga(spec) < 0)
 				return -1;
 		} else if (len == 10 && !strncmp(spec, "pc-testdev", 10)) {
 			if (pc_testdev_init() < 0)
@@ -385,7 +423,7 @@ int machine_pc_init(void)
 			return -1;
 	}
 	if (usb_machine_init() < 0 || net_init() < 0 ||
-	    machine_devices() < 0)
+	    machine_default_vga() < 0 || machine_devices() < 0)
 		return -1;
 	/* Last: the kernel goes over whatever the devices put in RAM. */
 	return linux_boot_init();

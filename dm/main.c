@@ -18,6 +18,7 @@
 #include "dm/dm-internal.h"
 #include "dm/linux-boot.h"
 #include "dm/options.h"
+#include "ui/ui.h"
 
 GMainLoop *dm_main_loop;
 const struct dm_machine_backend *dm_machine_backend;
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
 	}
 	if (machine_pc_init() < 0)
 		goto fail;
-	if (qmp_init() < 0)
+	if (qmp_init() < 0 || ui_init() < 0)
 		goto fail;
 	if (dm_cfg.accel == DM_ACCEL_QTEST &&
 	    qtest_init(dm_cfg.qtest, dm_cfg.qtest_log) < 0)

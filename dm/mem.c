@@ -246,9 +246,16 @@ static size_t phys_span(uint64_t gpa, size_t len, uint8_t **host,
 	size_t n;
 
 	*ro = false;
-	if (gpa < ram_below || (gpa >= HVM_4G && gpa - HVM_4G < ram_above)) {
+	/* The legacy VGA window is never RAM (hvmd leaves it out of the
+	 * guest's RAM too): it belongs to whoever claims it as MMIO. */
+	if ((gpa < ram_below && !(gpa >= HVM_VGA_HOLE_START &&
+				  gpa < HVM_VGA_HOLE_END)) ||
+	    (gpa >= HVM_4G && gpa - HVM_4G < ram_above)) {
 		uint64_t end = gpa < ram_below ? ram_below
 					       : HVM_4G + ram_above;
+
+		if (gpa < HVM_VGA_HOLE_START && end > HVM_VGA_HOLE_START)
+			end = HVM_VGA_HOLE_START;
 
 		n = end - gpa < len ? (size_t)(end - gpa) : len;
 		*host = ram_lookup(gpa, n);

@@ -289,22 +289,24 @@ static void o_no_fd_bootchk(const char *o, const char *v)
 }
 static void o_display(const char *o, const char *v)
 {
-	if (!strncmp(v, "none", 4))
+	size_t n = strcspn(v, ",");
+
+	if (n == 4 && !strncmp(v, "none", 4))
 		dm_cfg.display_none = true;
+	else if ((n == 3 && !strncmp(v, "sdl", 3)) ||
+		 (n == 3 && !strncmp(v, "vnc", 3)))
+		dm_cfg.display = v;
 	else
-		opt_die("%s %s: no display back end yet; use -display none "
-			"or -nographic", o, v);
+		opt_die("%s %s: expected sdl, vnc=:N or none", o, v);
 }
+static void o_sdl(const char *o, const char *v) { (void)o; (void)v; dm_cfg.display = "sdl"; }
 static void o_nographic(const char *o, const char *v)
 {
 	(void)o; (void)v;
 	dm_cfg.nographic = true;
 	dm_cfg.display_none = true;
 }
-static void o_vnc(const char *o, const char *v)
-{
-	opt_die("%s %s: the VNC server is not built yet", o, v);
-}
+static void o_vnc(const char *o, const char *v) { (void)o; dm_cfg.vnc = v; }
 static void o_noreboot(const char *o, const char *v) { (void)o; (void)v; dm_cfg.no_reboot = true; }
 static void o_noshutdown(const char *o, const char *v) { (void)o; (void)v; dm_cfg.no_shutdown = true; }
 static void o_S(const char *o, const char *v) { (void)o; (void)v; dm_cfg.start_paused = true; }
@@ -435,9 +437,11 @@ static void o_audio(const char *o, const char *v)
 }
 static void o_vga(const char *o, const char *v)
 {
-	if (strcmp(v, "none"))
-		opt_die("%s %s: no VGA device yet; use -vga none", o, v);
+	if (strcmp(v, "none") && strcmp(v, "std") && strcmp(v, "cirrus"))
+		opt_die("%s %s: expected std, cirrus or none", o, v);
+	dm_cfg.vga = v;
 }
+static void o_std_vga(const char *o, const char *v) { (void)o; (void)v; dm_cfg.vga = "std"; }
 
 /* -uuid 8-4-4-4-12 hex digits, stored in the order written (as QEMU). */
 static void o_uuid(const char *o, const char *v)
@@ -489,6 +493,8 @@ static const struct opt_def opt_table[] = {
 	{ "nographic", ARG_NONE, o_nographic },
 	{ "vnc", ARG_ONE, o_vnc },
 	{ "vga", ARG_ONE, o_vga },
+	{ "std-vga", ARG_NONE, o_std_vga },
+	{ "sdl", ARG_NONE, o_sdl },
 	{ "no-reboot", ARG_NONE, o_noreboot },
 	{ "no-shutdown", ARG_NONE, o_noshutdown },
 	{ "S", ARG_NONE, o_S },
@@ -544,7 +550,9 @@ static void o_help(const char *o, const char *v)
 	       "  -boot [order=]cd[,once=d][,menu=on]   boot order: c disk, d CD-ROM\n"
 	       "  -serial stdio|pty|file:PATH|unix:PATH[,server]|null\n"
 	       "  -nographic          no display, serial on stdio\n"
-	       "  -display none\n"
+	       "  -display none|sdl   -sdl\n"
+	       "  -vga std|cirrus|none  -std-vga\n"
+	       "  -vnc :N[,to=M][,password] | HOST:N | none\n"
 	       "  -no-reboot          exit instead of rebooting\n"
 	       "  -S                  start paused\n"
 	       "  -usb  -usbdevice tablet|mouse|keyboard   USB (UHCI, HID)\n"

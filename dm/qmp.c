@@ -24,6 +24,7 @@
 #include "dm/qmp-input.h"
 #include "dm/usb-setup.h"
 #include "net/net-dm.h"
+#include "ui/ui.h"
 
 #define QMP_MAX_MSG (1u << 20)
 
@@ -137,6 +138,7 @@ static const char *const qmp_command_names[] = {
 	"query-chardev", "query-machines", "query-block", "eject", "change",
 	"blockdev-change-medium", "blockdev-open-tray", "blockdev-close-tray",
 	"set_link",
+	"screendump", "set_password", "query-vnc",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -284,7 +286,8 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 		qmp_event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
 		dm_quit(0);
 		return;
-	} else if ((rc = qmp_block_command(cmd, args, &ret, &err)) != 0 ||
+	} else if ((rc = ui_qmp_command(cmd, args, &ret, &err)) != 0 ||
+		   (rc = qmp_block_command(cmd, args, &ret, &err)) != 0 ||
 		   (rc = qmp_input_command(cmd, args, &err)) != 0 ||
 		   (rc = qmp_usb_command(cmd, args, &err)) != 0 ||
 		   (rc = net_qmp_command(cmd, args, &err)) != 0) {

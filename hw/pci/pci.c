@@ -28,6 +28,12 @@ struct pci_bar {
 	void *opaque;
 	struct io_region *region;
 	uint64_t mapped_at;
+	/* A BAR of memory the device model owns (VRAM): mapped by hvmd,
+	 * not served by ops.  ram_at is 0 while unmapped. */
+	struct dm_mem *ram;
+	bool ram_dirty_log;
+	uint64_t ram_at;
+	void (*ram_moved)(void *opaque, uint64_t gpa);
 };
 
 struct pci_dev {
@@ -99,6 +105,8 @@ static uint64_t bar_addr(const struct pci_dev *d, unsigned b)
 
 uint64_t pci_bar_addr(struct pci_dev *d, unsigned bar)
 {
+	if (bar < 6 && d->bar[bar].ram)
+		return d->bar[bar].ram_at;
 	return bar < 6 && d->bar[bar].region ? d->bar[bar].mapped_at : 0;
 }
 
@@ -120,6 +128,23 @@ static void bar_update(struct pci_dev *d, unsigned b)
 
 	if (!bar->used)
 		return;
+	if (bar->ram) {
+		uint64_t want = enabled && valid ? a : 0;
+
+		if (want == bar->ram_at)
+			return;
+		dm_mem_unmap(bar->ram);
+		bar->ram_at = 0;
+		if (want && dm_mem_map(bar->ram, want, false,
+				       bar->ram_dirty_log) == 0)
+			bar->ram_at = want;
+		else if (want)
+			dm_log_guest("%s: cannot map BAR %u at %#llx", d->name,
+				     b, (unsigned long long)want);
+		if (bar->ram_moved)
+			bar->ram_moved(bar->opaque, bar->ram_at);
+		return;
+	}
 	if (!enabled || !valid) {
 		if (bar->region) {
 			io_region_del(bar->region);
@@ -238,6 +263,20 @@ int pci_bar_init(struct pci_dev *d, unsigned b, enum io_space space,
 		if (mem64)
 			pci_set_wmask(d, reg + 4, 4, (uint32_t)(mask >> 32));
 	}
+	return 0;
+}
+
+int pci_bar_init_ram(struct pci_dev *d, unsigned b, struct dm_mem *m,
+		     uint64_t size, bool dirty_log,
+		     void (*moved)(void *opaque, uint64_t gpa), void *opaque)
+{
+	if (pci_bar_init(d, b, IO_SPACE_MMIO, size, false, NULL, opaque) < 0)
+		return -1;
+	d->bar[b].ram = m;
+	d->bar[b].ram_dirty_log = dirty_log;
+	d->bar[b].ram_moved = moved;
+	/* Prefetchable: plain memory. */
+	d->config[PCI_BAR0 + 4 * b] |= 0x8;
 	return 0;
 }
 
@@ -363,7 +402,7 @@ static void pci_dev_reset(void *opaque)
 		if (!d->bar[b].used)
 			continue;
 		cfg_put(d->config, reg, 4, d->bar[b].space == IO_SPACE_PIO ? 1 :
-			d->bar[b].mem64 ? 4 : 0);
+			(d->bar[b].mem64 ? 4 : 0) | (d->bar[b].ram ? 8 : 0));
 		if (d->bar[b].mem64)
 			cfg_put(d->config, reg + 4, 4, 0);
 	}

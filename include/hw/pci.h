@@ -69,6 +69,13 @@ void pci_set_multifunction(struct pci_dev *d);
 int pci_bar_init(struct pci_dev *d, unsigned bar, enum io_space space,
 		 uint64_t size, bool mem64, const struct io_ops *ops,
 		 void *opaque);
+/* A 32-bit prefetchable memory BAR of size bytes backed by m (memory the
+ * device model owns, such as VRAM), mapped into the guest by hvmd with
+ * dirty logging when asked; moved(opaque, gpa) hears where it went (0:
+ * unmapped). */
+int pci_bar_init_ram(struct pci_dev *d, unsigned bar, struct dm_mem *m,
+		     uint64_t size, bool dirty_log,
+		     void (*moved)(void *opaque, uint64_t gpa), void *opaque);
 /* Current address of a BAR (0 when unmapped). */
 uint64_t pci_bar_addr(struct pci_dev *d, unsigned bar);
 

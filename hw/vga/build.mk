@@ -1,0 +1,1 @@
+DM_OBJS += hw/vga/vga.o hw/vga/stdvga.o

@@ -1,0 +1,7 @@
+DM_OBJS += ui/console.o ui/ui.o
+ifeq ($(CONFIG_VNC),yes)
+DM_OBJS += ui/vnc.o
+endif
+ifeq ($(CONFIG_SDL),yes)
+DM_OBJS += ui/sdl.o
+endif
