@@ -128,6 +128,13 @@ struct dm_mem {
 	bool mapped, readonly;
 	uint64_t gpa;
 	unsigned slot;
+	/* Local dirty log (no hvmd): pages phys_write touched, and who to
+	 * tell at the first one. */
+	bool dirty_log;
+	uint64_t *dirty;
+	void (*notify)(void *opaque);
+	void *notify_opaque;
+	bool notified;
 };
 
 static struct dm_mem *dm_mem_slots[DM_MEM_SLOTS];
@@ -208,7 +215,34 @@ int dm_mem_map(struct dm_mem *m, uint64_t gpa, bool readonly, bool dirty_log)
 	m->gpa = gpa;
 	m->readonly = readonly;
 	m->mapped = true;
+	m->dirty_log = dirty_log;
+	if (dirty_log && !m->dirty)
+		m->dirty = g_new0(uint64_t, (m->size / 4096 + 63) / 64);
 	return 0;
+}
+
+bool dm_mem_set_dirty_notify(struct dm_mem *m, void (*fn)(void *opaque),
+			     void *opaque)
+{
+	if (dm_mem_backend)
+		return false;
+	m->notify = fn;
+	m->notify_opaque = opaque;
+	m->notified = false;
+	return true;
+}
+
+/* phys_write into m at [off, off+len): log the pages. */
+static void dm_mem_written(struct dm_mem *m, uint64_t off, size_t len)
+{
+	if (!m->dirty_log || !len)
+		return;
+	for (uint64_t p = off / 4096; p <= (off + len - 1) / 4096; p++)
+		m->dirty[p / 64] |= 1ull << (p % 64);
+	if (m->notify && !m->notified) {
+		m->notified = true;
+		m->notify(m->notify_opaque);
+	}
 }
 
 int dm_mem_dirty(struct dm_mem *m, uint64_t *bitmap)
@@ -220,8 +254,12 @@ int dm_mem_dirty(struct dm_mem *m, uint64_t *bitmap)
 	if (dm_mem_backend)
 		return dm_mem_backend->dirty(m->slot, bitmap, bytes);
 	/* Nobody but qtest writes it locally, and qtest writes through
-	 * phys_write: report everything dirty, which is always safe. */
-	memset(bitmap, 0xff, bytes);
+	 * phys_write, which logs what it touched. */
+	if (!m->dirty_log)
+		return -EINVAL;
+	memcpy(bitmap, m->dirty, bytes);
+	memset(m->dirty, 0, bytes);
+	m->notified = false;
 	return 0;
 }
 
@@ -240,12 +278,13 @@ static struct dm_mem *dm_mem_lookup(uint64_t gpa)
 
 /* Bytes from gpa that share one backing (RAM, a dm_mem, or MMIO). */
 static size_t phys_span(uint64_t gpa, size_t len, uint8_t **host,
-			bool *ro)
+			bool *ro, struct dm_mem **mem)
 {
 	struct dm_mem *m;
 	size_t n;
 
 	*ro = false;
+	*mem = NULL;
 	/* The legacy VGA window is never RAM (hvmd leaves it out of the
 	 * guest's RAM too): it belongs to whoever claims it as MMIO. */
 	if ((gpa < ram_below && !(gpa >= HVM_VGA_HOLE_START &&
@@ -268,6 +307,7 @@ static size_t phys_span(uint64_t gpa, size_t len, uint8_t **host,
 		n = left < len ? (size_t)left : len;
 		*host = m->host + (gpa - m->gpa);
 		*ro = m->readonly;
+		*mem = m;
 		return n;
 	}
 	*host = NULL;
@@ -281,7 +321,8 @@ void phys_read(uint64_t gpa, void *buf, size_t len)
 	while (len) {
 		uint8_t *host;
 		bool ro;
-		size_t n = phys_span(gpa, len, &host, &ro);
+		struct dm_mem *m;
+		size_t n = phys_span(gpa, len, &host, &ro, &m);
 
 		if (host)
 			memcpy(out, host, n);
@@ -300,10 +341,14 @@ void phys_write(uint64_t gpa, const void *buf, size_t len)
 	while (len) {
 		uint8_t *host;
 		bool ro;
-		size_t n = phys_span(gpa, len, &host, &ro);
+		struct dm_mem *m;
+		size_t n = phys_span(gpa, len, &host, &ro, &m);
 
-		if (host && !ro)
+		if (host && !ro) {
 			memcpy(host, in, n);
+			if (m)
+				dm_mem_written(m, gpa - m->gpa, n);
+		}
 		else if (!host)
 			io_write(IO_SPACE_MMIO, gpa, *in, 1);
 		in += n;
@@ -319,9 +364,10 @@ uint64_t phys_read_sized(uint64_t gpa, unsigned size)
 {
 	uint8_t *host;
 	bool ro;
+	struct dm_mem *m;
 	uint64_t v = 0;
 
-	if (phys_span(gpa, size, &host, &ro) == size && host) {
+	if (phys_span(gpa, size, &host, &ro, &m) == size && host) {
 		memcpy(&v, host, size);
 		return v;
 	}
@@ -332,10 +378,14 @@ void phys_write_sized(uint64_t gpa, uint64_t v, unsigned size)
 {
 	uint8_t *host;
 	bool ro;
+	struct dm_mem *m;
 
-	if (phys_span(gpa, size, &host, &ro) == size && host) {
-		if (!ro)
+	if (phys_span(gpa, size, &host, &ro, &m) == size && host) {
+		if (!ro) {
 			memcpy(host, &v, size);
+			if (m)
+				dm_mem_written(m, gpa - m->gpa, size);
+		}
 		return;
 	}
 	io_write(IO_SPACE_MMIO, gpa, v, size);

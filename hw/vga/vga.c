@@ -98,6 +98,7 @@ struct vga {
 	uint32_t *text_shadow;          /* char | attr << 8 | cursor << 16 */
 	size_t text_cells;
 	bool polling;
+	bool lfb_notify;                /* dm_mem tells us of LFB writes */
 };
 
 static const uint32_t mask16[16] = {
@@ -1047,9 +1048,17 @@ static const struct console_hw_ops vga_console_ops = {
 
 /* Under a hypervisor the guest writes the linear framebuffer directly:
  * poll its dirty log while a VBE mode shows (and someone looks). */
+static void vga_lfb_written(void *opaque)
+{
+	struct vga *s = opaque;
+
+	if (s->con)
+		console_touch(s->con);
+}
+
 static void vga_polling_update(struct vga *s)
 {
-	bool want = s->mem && s->lfb_gpa && vbe_enabled(s);
+	bool want = s->mem && s->lfb_gpa && vbe_enabled(s) && !s->lfb_notify;
 
 	if (want != s->polling && s->con) {
 		console_set_polling(s->con, want ? 30 : 0);
@@ -1060,6 +1069,9 @@ static void vga_polling_update(struct vga *s)
 void vga_lfb_mapped(struct vga *s, uint64_t gpa)
 {
 	s->lfb_gpa = gpa;
+	/* Where writes are seen as they happen, no polling at all. */
+	s->lfb_notify = gpa && dm_mem_set_dirty_notify(s->mem,
+						       vga_lfb_written, s);
 	vga_polling_update(s);
 }
 

@@ -25,8 +25,28 @@
 
 #define BATCH 4096
 
+/*
+ * Dirty logging (VRAM behind a PCI BAR): the software CPU gets no host
+ * pointer for a dirty-logged region, so every access to it comes through
+ * bus_mmio, which does it on the region's memory and marks the page.
+ * Framebuffers are written far less often than RAM; the slow path is the
+ * price of knowing what to redraw.
+ */
+struct soft_dirty {
+	bool used;
+	int slot;
+	uint64_t gpa, size;
+	uint8_t *hva;
+	uint64_t *bits;
+};
+
+#define SOFT_DIRTY_MAX 4
+
 struct soft_dom {
 	struct irqchip *ic;
+	pthread_mutex_t dirty_lock;
+	struct soft_dirty dirty[SOFT_DIRTY_MAX];
+	atomic_int ndirty;
 };
 
 struct soft_vcpu {
@@ -82,7 +102,50 @@ static uint8_t *bus_ram(void *opaque, uint64_t gpa, uint64_t *avail, bool *ro)
 	uint8_t *p = hv_gpa_to_hva(s->d, gpa, avail, &flags);
 
 	*ro = flags & HVCTL_MEM_F_READONLY;
+	if (flags & HVCTL_MEM_F_DIRTY_LOG)
+		return NULL;    /* through bus_mmio: see struct soft_dirty */
 	return p;
+}
+
+/* An access to a dirty-logged region: done here, the page marked.
+ * Returns false when gpa is in none. */
+static bool dirty_access(struct soft_vcpu *s, uint64_t gpa, unsigned size,
+			 bool write, uint64_t *val)
+{
+	struct soft_dom *sd = hv_domain_backend(s->d);
+	bool hit = false;
+
+	if (!atomic_load(&sd->ndirty))
+		return false;
+	pthread_mutex_lock(&sd->dirty_lock);
+	for (unsigned i = 0; i < SOFT_DIRTY_MAX; i++) {
+		struct soft_dirty *r = &sd->dirty[i];
+		uint64_t off = gpa - r->gpa;
+
+		if (!r->used || gpa < r->gpa || off >= r->size)
+			continue;
+		hit = true;
+		if (size > r->size - off) {
+			/* Straddles the end: the bytes inside only. */
+			size = (unsigned)(r->size - off);
+		}
+		if (write) {
+			uint64_t v = *val;
+
+			memcpy(r->hva + off, &v, size);
+			for (uint64_t pg = off >> 12; pg <= (off + size - 1) >> 12;
+			     pg++)
+				r->bits[pg / 64] |= 1ull << (pg % 64);
+		} else {
+			uint64_t v = 0;
+
+			memcpy(&v, r->hva + off, size);
+			*val = v;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&sd->dirty_lock);
+	return hit;
 }
 
 static int io_result(struct soft_vcpu *s, int ret)
@@ -110,6 +173,8 @@ static int bus_mmio(void *opaque, uint64_t gpa, unsigned size, bool write,
 	int ret;
 
 	if (irqchip_mmio(s->ic, s->id, gpa, size, write, val))
+		return 0;
+	if (size <= 8 && dirty_access(s, gpa, size, write, val))
 		return 0;
 	if (size != 1 && size != 2 && size != 4 && size != 8) {
 		/* Odd sizes from page-straddling accesses: bytes. */
@@ -212,12 +277,83 @@ static void bus_log(void *opaque, const char *msg)
 
 /* ---- backend ops ---- */
 
+static int soft_map_region(struct domain *d, struct mem_region *r)
+{
+	struct soft_dom *sd = hv_domain_backend(d);
+	int ret = -ENOSPC;
+
+	if (!(r->flags & HVCTL_MEM_F_DIRTY_LOG))
+		return 0;
+	pthread_mutex_lock(&sd->dirty_lock);
+	for (unsigned i = 0; i < SOFT_DIRTY_MAX; i++) {
+		struct soft_dirty *e = &sd->dirty[i];
+
+		if (e->used)
+			continue;
+		e->bits = calloc((r->size / 4096 + 63) / 64, 8);
+		if (!e->bits) {
+			ret = -ENOMEM;
+			break;
+		}
+		e->slot = r->slot;
+		e->gpa = r->gpa;
+		e->size = r->size;
+		e->hva = r->hva;
+		e->used = true;
+		atomic_fetch_add(&sd->ndirty, 1);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&sd->dirty_lock);
+	return ret;
+}
+
+static void soft_unmap_region(struct domain *d, struct mem_region *r)
+{
+	struct soft_dom *sd = hv_domain_backend(d);
+
+	pthread_mutex_lock(&sd->dirty_lock);
+	for (unsigned i = 0; i < SOFT_DIRTY_MAX; i++) {
+		struct soft_dirty *e = &sd->dirty[i];
+
+		if (e->used && e->slot == r->slot) {
+			free(e->bits);
+			memset(e, 0, sizeof(*e));
+			atomic_fetch_sub(&sd->ndirty, 1);
+		}
+	}
+	pthread_mutex_unlock(&sd->dirty_lock);
+}
+
+static int soft_get_dirty_log(struct domain *d, struct mem_region *r,
+			      uint64_t *bitmap)
+{
+	struct soft_dom *sd = hv_domain_backend(d);
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&sd->dirty_lock);
+	for (unsigned i = 0; i < SOFT_DIRTY_MAX; i++) {
+		struct soft_dirty *e = &sd->dirty[i];
+		size_t words = (e->size / 4096 + 63) / 64;
+
+		if (!e->used || e->slot != r->slot)
+			continue;
+		memcpy(bitmap, e->bits, words * 8);
+		memset(e->bits, 0, words * 8);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&sd->dirty_lock);
+	return ret;
+}
+
 static int soft_domain_init(struct domain *d)
 {
 	struct soft_dom *sd = calloc(1, sizeof(*sd));
 
 	if (!sd)
 		return -ENOMEM;
+	pthread_mutex_init(&sd->dirty_lock, NULL);
 	sd->ic = irqchip_create(hv_domain_nr_vcpus(d), ic_kick, d);
 	if (!sd->ic) {
 		free(sd);
@@ -234,6 +370,9 @@ static void soft_domain_fini(struct domain *d)
 	if (!sd)
 		return;
 	irqchip_destroy(sd->ic);
+	for (unsigned i = 0; i < SOFT_DIRTY_MAX; i++)
+		free(sd->dirty[i].bits);
+	pthread_mutex_destroy(&sd->dirty_lock);
 	free(sd);
 	hv_domain_set_backend(d, NULL);
 }
@@ -537,6 +676,9 @@ const struct cpu_backend soft_backend = {
 	.domain_fini = soft_domain_fini,
 	.domain_reset = soft_domain_reset,
 	.set_irq = soft_set_irq,
+	.map_region = soft_map_region,
+	.unmap_region = soft_unmap_region,
+	.get_dirty_log = soft_get_dirty_log,
 	.vcpu_init = soft_vcpu_init,
 	.vcpu_fini = soft_vcpu_fini,
 	.vcpu_reset = soft_vcpu_reset,

@@ -93,6 +93,11 @@ int dm_mem_map(struct dm_mem *m, uint64_t gpa, bool readonly,
 int dm_mem_unmap(struct dm_mem *m);
 /* Fill bitmap (one bit per page) with pages written since the last call. */
 int dm_mem_dirty(struct dm_mem *m, uint64_t *bitmap);
+/* Where the device model sees the writes itself (qtest), fn(opaque) runs
+ * at the first write to a dirty-logged m after dm_mem_dirty; returns
+ * false where it cannot (under hvmd: poll dm_mem_dirty instead). */
+bool dm_mem_set_dirty_notify(struct dm_mem *m, void (*fn)(void *opaque),
+			     void *opaque);
 
 /* ---- Interrupts ----
  * Lines are GSIs: 0-15 the ISA IRQs (to PIC and IOAPIC), 16-47 IOAPIC

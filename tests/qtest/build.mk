@@ -28,3 +28,13 @@ CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)
 
 $(QTEST_PROGS): %: %.o $(LIBQTEST_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The VNC test is an RFB client too (libvncclient, from libvncserver-dev).
+ifeq ($(CONFIG_VNC),yes)
+VNC_TEST := tests/qtest/vnc-test
+TEST_PROGS += $(VNC_TEST)
+TESTS += $(VNC_TEST)
+CLEAN_FILES += $(VNC_TEST).o
+$(VNC_TEST): %: %.o $(LIBQTEST_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs libvncclient)
+endif
