@@ -9,3 +9,13 @@ guest-check: all
 	@tests/run.sh $(GUEST_TESTS)
 
 .PHONY: guest-check
+
+# The display end to end on the software CPU (a VBE guest program, VNC,
+# SeaBIOS's text screen); vnc-check is its VNC client.
+TESTS += tests/guest/display-test.sh
+ifeq ($(CONFIG_VNC),yes)
+TEST_PROGS += tests/guest/vnc-check
+CLEAN_FILES += tests/guest/vnc-check.o
+tests/guest/vnc-check: tests/guest/vnc-check.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $$(pkg-config --libs libvncclient)
+endif
