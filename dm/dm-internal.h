@@ -145,6 +145,8 @@ int qtest_init(const char *spec, const char *log);
 /* ---- qmp.c ---- */
 int qmp_init(void);
 void qmp_event(const char *name, const char *data_json);
+/* The power button, as QMP system_powerdown presses it. */
+void qmp_system_powerdown(void);
 
 /* ---- ioreq.c ---- */
 int ioreq_client_init(void);   /* attach: RAM and ioreq pages */

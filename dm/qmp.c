@@ -138,7 +138,7 @@ static const char *const qmp_command_names[] = {
 	"query-chardev", "query-machines", "query-block", "eject", "change",
 	"blockdev-change-medium", "blockdev-open-tray", "blockdev-close-tray",
 	"set_link",
-	"screendump", "set_password", "query-vnc",
+	"screendump", "set_password", "query-vnc", "qom-list-types",
 };
 
 static JsonNode *qmp_query_commands(void)
@@ -202,6 +202,35 @@ static JsonNode *qmp_query_machines(void)
 		json_object_set_boolean_member(o, "numa-mem-supported", FALSE);
 		json_object_set_boolean_member(o, "deprecated", FALSE);
 		json_object_set_boolean_member(o, "acpi", TRUE);
+		json_array_add_object_element(a, o);
+	}
+	json_node_take_array(n, a);
+	return n;
+}
+
+void qmp_system_powerdown(void)
+{
+	qmp_event("POWERDOWN", NULL);
+	if (powerdown_fn)
+		powerdown_fn(powerdown_opaque);
+}
+
+/* qom-list-types, for QEMU's qtest_has_device: the -device types (a
+ * new one belongs here too). */
+static JsonNode *qmp_list_device_types(void)
+{
+	static const char *const types[] = {
+		"VGA", "isa-serial", "pc-testdev", "hvm-testdev",
+		"hvm-pci-testdev", "ne2k_pci", "ne2k_isa", "rtl8139",
+		"usb-tablet", "usb-mouse", "usb-kbd", "usb-hub",
+	};
+	JsonArray *a = json_array_new();
+	JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+		JsonObject *o = json_object_new();
+
+		json_object_set_string_member(o, "name", types[i]);
 		json_array_add_object_element(a, o);
 	}
 	json_node_take_array(n, a);
@@ -277,10 +306,10 @@ static void qmp_dispatch(struct qmp_conn *c, const char *cmd, JsonNode *id,
 		return;
 	} else if (!strcmp(cmd, "system_powerdown")) {
 		qmp_return(c, NULL, id);
-		qmp_event("POWERDOWN", NULL);
-		if (powerdown_fn)
-			powerdown_fn(powerdown_opaque);
+		qmp_system_powerdown();
 		return;
+	} else if (!strcmp(cmd, "qom-list-types")) {
+		ret = qmp_list_device_types();
 	} else if (!strcmp(cmd, "quit")) {
 		qmp_return(c, NULL, id);
 		qmp_event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");

@@ -11,7 +11,7 @@ BUILD_PKGS="build-essential pkg-config
   acpica-tools"
 FIRMWARE_PKGS="seabios ipxe-qemu"
 TEST_PKGS="dpkg-dev python3 debian-archive-keyring qemu-utils qemu-system-x86 busybox-static cpio kmod bc xorriso isolinux
-  syslinux-common gzip xz-utils memtest86+"
+  syslinux-common gzip xz-utils memtest86+ xvfb x11-apps"
 
 missing=""
 for p in $BUILD_PKGS $FIRMWARE_PKGS $TEST_PKGS; do

@@ -5,3 +5,6 @@ endif
 ifeq ($(CONFIG_SDL),yes)
 DM_OBJS += ui/sdl.o
 endif
+ifeq ($(CONFIG_SDL),yes)
+TESTS += tests/ui/sdl-test.sh
+endif

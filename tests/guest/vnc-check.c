@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	w = atoi(argv[3]);
 	h = atoi(argv[4]);
 	cl = rfbGetClient(8, 3, 4);
+	free(cl->serverHost);
 	cl->serverHost = strdup(argv[1]);
 	cl->serverPort = atoi(argv[2]);
 	cl->canHandleNewFBSize = TRUE;
@@ -77,11 +78,16 @@ int main(int argc, char **argv)
 		if (bad) {
 			printf("timeout %d (%d pixels differ, %dx%d)\n", k, bad,
 			       cl->width, cl->height);
+			free(cl->frameBuffer);
+			cl->frameBuffer = NULL;
+			rfbClientCleanup(cl);
 			return 1;
 		}
 		printf("seen %d\n", k);
 		fflush(stdout);
 	}
+	free(cl->frameBuffer);   /* the application's, says libvncclient */
+	cl->frameBuffer = NULL;
 	rfbClientCleanup(cl);
 	return 0;
 }

@@ -41,6 +41,7 @@ static rfbClient *connect_client(void)
 {
 	rfbClient *cl = rfbGetClient(8, 3, 4);
 
+	free(cl->serverHost);
 	cl->serverHost = strdup("127.0.0.1");
 	cl->serverPort = port;
 	cl->GetPassword = get_password;
@@ -50,6 +51,14 @@ static rfbClient *connect_client(void)
 	if (!rfbInitClient(cl, NULL, NULL))
 		return NULL;        /* rfbInitClient freed it */
 	return cl;
+}
+
+/* libvncclient leaves the framebuffer to the application. */
+static void client_free(rfbClient *cl)
+{
+	free(cl->frameBuffer);
+	cl->frameBuffer = NULL;
+	rfbClientCleanup(cl);
 }
 
 static uint32_t client_px(rfbClient *cl, int x, int y)
@@ -283,7 +292,7 @@ int main(void)
 	test_check("vnc/two-clients-shared", r == 0 && a->sock >= 0,
 		   "result %d", r);
 	if (b)
-		rfbClientCleanup(b);
+		client_free(b);
 	/* Desktop resize on a mode change. */
 	vbe_mode(q, 96, 32, 32);
 	draw(96, 32, 2);
@@ -309,7 +318,7 @@ int main(void)
 		   "\x1e\x9e\x2a\x10\x90\xaa", 6),
 		   "%d bytes: %02x %02x %02x %02x %02x %02x", n, got[0], got[1],
 		   got[2], got[3], got[4], got[5]);
-	rfbClientCleanup(a);
+	client_free(a);
 	attacks();
 	bad_options();
 	test_check("vnc/survives", qts_quit(q) == 0, "qemu-dm exited badly");
@@ -326,18 +335,18 @@ int main(void)
 	a = connect_client();
 	test_check("vnc/password-unset-refuses", a == NULL, "client got in");
 	if (a)
-		rfbClientCleanup(a);
+		client_free(a);
 	qts_qmp(q, "{\"execute\": \"set_password\", \"arguments\": "
 		"{\"protocol\": \"vnc\", \"password\": \"secret\"}}");
 	a = connect_client();
 	test_check("vnc/password-accepted", a != NULL, "client refused");
 	if (a)
-		rfbClientCleanup(a);
+		client_free(a);
 	client_password = "wrong";
 	a = connect_client();
 	test_check("vnc/password-wrong-refused", a == NULL, "client got in");
 	if (a)
-		rfbClientCleanup(a);
+		client_free(a);
 	test_check("vnc/password-survives", qts_quit(q) == 0,
 		   "qemu-dm exited badly");
 	return test_exit();
