@@ -13,7 +13,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${QEMU_QTEST_CACHE:-$here/cache}
-progs=${QEMU_QTESTS:-"rtc-test fw_cfg-test i440fx-test endianness-test boot-order-test rtl8139-test usb-hcd-uhci-test ide-test"}
+progs=${QEMU_QTESTS:-"rtc-test fw_cfg-test i440fx-test endianness-test boot-order-test rtl8139-test usb-hcd-uhci-test ide-test display-vga-test"}
 
 if [ ! -x "$top/bin/qemu-dm" ]; then
 	echo "FAIL: qemu-libqtest: bin/qemu-dm missing; run make first"
