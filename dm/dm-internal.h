@@ -55,6 +55,7 @@ struct dm_config {
 	bool has_uuid;                  /* -uuid: firmware's system UUID */
 	/* -vga std|none (-std-vga), -vnc, -display sdl|vnc|none */
 	const char *vga, *vnc, *display;
+	const char *keymap;             /* -k */
 	uint8_t uuid[16];
 	bool usb;                       /* -usb: the PIIX3 UHCI */
 	const char *usbdevices[DM_MAX_LIST];    /* -usbdevice NAME */

@@ -441,6 +441,7 @@ static void o_vga(const char *o, const char *v)
 		opt_die("%s %s: expected std, cirrus or none", o, v);
 	dm_cfg.vga = v;
 }
+static void o_keymap(const char *o, const char *v) { (void)o; dm_cfg.keymap = v; }
 static void o_std_vga(const char *o, const char *v) { (void)o; (void)v; dm_cfg.vga = "std"; }
 
 /* -uuid 8-4-4-4-12 hex digits, stored in the order written (as QEMU). */
@@ -526,7 +527,7 @@ static const struct opt_def opt_table[] = {
 	{ "trace", ARG_ONE, o_ignore },
 	{ "run-with", ARG_ONE, o_run_with },
 	{ "L", ARG_ONE, o_ignore },
-	{ "k", ARG_ONE, o_ignore },
+	{ "k", ARG_ONE, o_keymap },
 	{ "uuid", ARG_ONE, o_uuid },
 	{ "global", ARG_ONE, o_global },
 	{ "help", ARG_NONE, o_help },

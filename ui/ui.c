@@ -32,6 +32,13 @@ int sdl_init(const char *spec)
 
 int ui_init(void)
 {
+#ifdef CONFIG_VNC
+	if (dm_cfg.keymap && keymap_find(dm_cfg.keymap) < 0) {
+		dm_log(DM_LOG_ERR, "-k %s: unknown keyboard layout; known: %s",
+		       dm_cfg.keymap, keymap_names());
+		return -1;
+	}
+#endif
 	if (dm_cfg.vnc && strcmp(dm_cfg.vnc, "none") && vnc_init(dm_cfg.vnc) < 0)
 		return -1;
 	if (dm_cfg.display && !strncmp(dm_cfg.display, "vnc", 3)) {

@@ -6,6 +6,7 @@
 #define UI_UI_H
 
 #include <json-glib/json-glib.h>
+#include <stdint.h>
 
 /* Start VNC / SDL per dm_cfg (after the machine exists).  -1 after
  * printing why (a bad -vnc, a port in use, no window system). */
@@ -23,5 +24,10 @@ void vnc_fini(void);
 int vnc_set_password(const char *password);
 JsonNode *vnc_query(void);
 int sdl_init(const char *spec);
+/* Keymaps (-k) for VNC's keysyms: an index, or -1 for an unknown name;
+ * the PC key (qnum) for a keysym, or -1. */
+int keymap_find(const char *name);
+const char *keymap_names(void);
+int keymap_qnum(int map, uint32_t sym);
 
 #endif

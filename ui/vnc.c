@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <netdb.h>
-#include <rfb/keysym.h>
 #include <rfb/rfb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,7 @@ struct vnc {
 	bool password_required;
 	char *passwords[2];             /* rfbCheckPasswordByList's list */
 	int display;
+	int keymap;                     /* keymap_find's index */
 	char host[64];
 	int last_x, last_y, last_buttons;
 	bool have_pos;
@@ -47,73 +47,11 @@ struct vnc {
 
 static struct vnc *vnc;
 
-/* ---- keyboard: keysyms to PC keys (set 1 codes, 0x80 for 0xe0 keys) */
-
-static const struct { uint32_t sym; uint8_t qnum; } special_keys[] = {
-	{ XK_BackSpace, 0x0e }, { XK_Tab, 0x0f }, { XK_ISO_Left_Tab, 0x0f },
-	{ XK_Return, 0x1c }, { XK_Escape, 0x01 }, { XK_Delete, 0xd3 },
-	{ XK_Home, 0xc7 }, { XK_Left, 0xcb }, { XK_Up, 0xc8 },
-	{ XK_Right, 0xcd }, { XK_Down, 0xd0 }, { XK_Page_Up, 0xc9 },
-	{ XK_Page_Down, 0xd1 }, { XK_End, 0xcf }, { XK_Insert, 0xd2 },
-	{ XK_F1, 0x3b }, { XK_F2, 0x3c }, { XK_F3, 0x3d }, { XK_F4, 0x3e },
-	{ XK_F5, 0x3f }, { XK_F6, 0x40 }, { XK_F7, 0x41 }, { XK_F8, 0x42 },
-	{ XK_F9, 0x43 }, { XK_F10, 0x44 }, { XK_F11, 0x57 }, { XK_F12, 0x58 },
-	{ XK_Shift_L, 0x2a }, { XK_Shift_R, 0x36 }, { XK_Control_L, 0x1d },
-	{ XK_Control_R, 0x9d }, { XK_Caps_Lock, 0x3a }, { XK_Alt_L, 0x38 },
-	{ XK_Alt_R, 0xb8 }, { XK_Meta_L, 0x38 }, { XK_Meta_R, 0xb8 },
-	{ XK_ISO_Level3_Shift, 0xb8 }, { XK_Super_L, 0xdb },
-	{ XK_Super_R, 0xdc }, { XK_Menu, 0xdd }, { XK_Num_Lock, 0x45 },
-	{ XK_Scroll_Lock, 0x46 }, { XK_Print, 0xb7 }, { XK_Sys_Req, 0xb7 },
-	{ XK_KP_Enter, 0x9c }, { XK_KP_Multiply, 0x37 }, { XK_KP_Add, 0x4e },
-	{ XK_KP_Subtract, 0x4a }, { XK_KP_Decimal, 0x53 },
-	{ XK_KP_Divide, 0xb5 }, { XK_KP_0, 0x52 }, { XK_KP_1, 0x4f },
-	{ XK_KP_2, 0x50 }, { XK_KP_3, 0x51 }, { XK_KP_4, 0x4b },
-	{ XK_KP_5, 0x4c }, { XK_KP_6, 0x4d }, { XK_KP_7, 0x47 },
-	{ XK_KP_8, 0x48 }, { XK_KP_9, 0x49 }, { XK_KP_Insert, 0x52 },
-	{ XK_KP_End, 0x4f }, { XK_KP_Down, 0x50 }, { XK_KP_Page_Down, 0x51 },
-	{ XK_KP_Left, 0x4b }, { XK_KP_Begin, 0x4c }, { XK_KP_Right, 0x4d },
-	{ XK_KP_Home, 0x47 }, { XK_KP_Up, 0x48 }, { XK_KP_Page_Up, 0x49 },
-	{ XK_KP_Delete, 0x53 },
-};
-
-/* en-us: the key that types each printable ASCII character (shifted or
- * not; the client sends Shift itself). */
-static const char us_rows[][2][16] = {
-	/* codes 0x02-0x0d */
-	{ "1234567890-=", "!@#$%^&*()_+" },
-	/* 0x10-0x1b */
-	{ "qwertyuiop[]", "QWERTYUIOP{}" },
-	/* 0x1e-0x29 */
-	{ "asdfghjkl;'`", "ASDFGHJKL:\"~" },
-	/* 0x2b-0x35 */
-	{ "\\zxcvbnm,./", "|ZXCVBNM<>?" },
-};
-static const uint8_t us_row_base[] = { 0x02, 0x10, 0x1e, 0x2b };
-
-static int keysym_to_qnum(uint32_t sym)
-{
-	if (sym == ' ')
-		return 0x39;
-	if (sym > 0x20 && sym < 0x7f) {
-		for (unsigned r = 0; r < G_N_ELEMENTS(us_rows); r++)
-			for (unsigned k = 0; k < 2; k++) {
-				const char *p = strchr(us_rows[r][k], (int)sym);
-
-				if (p)
-					return us_row_base[r] +
-					       (int)(p - us_rows[r][k]);
-			}
-		return -1;
-	}
-	for (unsigned i = 0; i < G_N_ELEMENTS(special_keys); i++)
-		if (special_keys[i].sym == sym)
-			return special_keys[i].qnum;
-	return -1;
-}
+/* ---- input ---- */
 
 static void vnc_key(rfbBool down, rfbKeySym sym, rfbClientPtr cl)
 {
-	int q = keysym_to_qnum((uint32_t)sym);
+	int q = keymap_qnum(vnc->keymap, (uint32_t)sym);
 
 	(void)cl;
 	if (q >= 0)
@@ -366,6 +304,7 @@ int vnc_init(const char *spec)
 	rfbErr = vnc_err;
 	v = g_new0(struct vnc, 1);
 	v->display = display;
+	v->keymap = keymap_find(dm_cfg.keymap ? dm_cfg.keymap : "en-us");
 	g_strlcpy(v->host, host, sizeof(v->host));
 	v->screen = rfbGetScreen(NULL, NULL, 640, 480, 8, 3, 4);
 	if (!v->screen) {

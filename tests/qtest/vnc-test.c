@@ -245,6 +245,9 @@ static void bad_options(void)
 	st = run_dm("-vnc :1,bogus", out, sizeof(out));
 	test_check("vnc/unknown-suboption", st == 1 && strstr(out, "bogus"),
 		   "status %d: %s", st, out);
+	st = run_dm("-k xx", out, sizeof(out));
+	test_check("vnc/unknown-keymap", st == 1 && strstr(out, "-k xx") &&
+		   strstr(out, "en-gb"), "status %d: %s", st, out);
 	char *busy = g_strdup_printf("-vnc :%d", port - 5900);
 	st = run_dm(busy, out, sizeof(out));
 	test_check("vnc/port-in-use", st == 1 && strstr(out, "in use"),
@@ -324,7 +327,7 @@ int main(void)
 	test_check("vnc/survives", qts_quit(q) == 0, "qemu-dm exited badly");
 
 	/* Password: nobody gets in until set_password. */
-	args = g_strdup_printf("-vga std -vnc :%d,to=%d,password", base,
+	args = g_strdup_printf("-vga std -k de -vnc :%d,to=%d,password", base,
 			       base + 99);
 	q = qts_start(args);
 	g_free(args);
@@ -340,8 +343,26 @@ int main(void)
 		"{\"protocol\": \"vnc\", \"password\": \"secret\"}}");
 	a = connect_client();
 	test_check("vnc/password-accepted", a != NULL, "client refused");
-	if (a)
+	if (a) {
+		/* -k de: 'y' and 'z' trade places, o-umlaut is where ';'
+		 * is on en-us. */
+		uint8_t got[3] = { 0 };
+		int n = 0;
+
+		SendKeyEvent(a, 'y', TRUE);
+		SendKeyEvent(a, 'z', TRUE);
+		SendKeyEvent(a, XK_odiaeresis, TRUE);
+		for (double end = now() + 10; n < 3 && now() < end;) {
+			if (qts_inb(q, 0x64) & 1)
+				got[n++] = qts_inb(q, 0x60);
+			else
+				usleep(10000);
+		}
+		test_check("vnc/keymap-de", n == 3 && got[0] == 0x2c &&
+			   got[1] == 0x15 && got[2] == 0x27,
+			   "%d bytes: %02x %02x %02x", n, got[0], got[1], got[2]);
 		client_free(a);
+	}
 	client_password = "wrong";
 	a = connect_client();
 	test_check("vnc/password-wrong-refused", a == NULL, "client got in");
