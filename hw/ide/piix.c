@@ -63,9 +63,10 @@ int bm_prd_walk(struct bmdma *bm, uint64_t need)
 		if (!bm->sg) {
 			bm->sg = g_new(struct ide_sg, IDE_MAX_PRD);
 		}
-		bm->sg[bm->nsg].addr = (uint64_t)e[0] | (uint64_t)e[1] << 8 |
-				       (uint64_t)e[2] << 16 |
-				       (uint64_t)(e[3] & 0xfe) << 24;
+		/* A 32-bit address whose bit 0 is always zero. */
+		bm->sg[bm->nsg].addr = ((uint64_t)e[0] | (uint64_t)e[1] << 8 |
+					(uint64_t)e[2] << 16 |
+					(uint64_t)e[3] << 24) & ~1ull;
 		bm->sg[bm->nsg].len = len;
 		bm->nsg++;
 		bm->sg_bytes += len;

@@ -594,6 +594,24 @@ static void test_dma(void)
 		   "bm %#x status %#x bad %lld", bs, s, (long long)bad);
 	bm_stop();
 
+	/* A buffer above 16 MiB (address bit 24 set, as the kernel's often
+	 * are): the data lands there and nowhere 16 MiB lower. */
+	{
+		uint32_t prd_hi[] = { 0x1200000, 0x1000 | PRD_EOT };
+
+		qts_memwrite(q, 0x200000, memset(buf, 0x5a, 0x1000), 0x1000);
+		qts_memwrite(q, 0x1200000, memset(buf, 0, 0x1000), 0x1000);
+		bs = dma_cmd(600, 8, 0xc8, false, prd_hi, 1, true);
+		qts_memread(q, 0x1200000, buf, 0x1000);
+		expect_offsets(buf, 600 * 512, 8 * 512, &bad);
+		qts_memread(q, 0x200000, chk, 0x1000);
+		test_check("ide/dma-read-above-16m", bs == BM_INTR &&
+			   bad == UINT64_MAX && chk[0] == 0x5a &&
+			   chk[0xfff] == 0x5a, "bm %#x bad %lld, below %#x",
+			   bs, (long long)bad, chk[0]);
+		bm_stop();
+	}
+
 	/* WRITE DMA EXT of 128 sectors from one 64 KiB PRD (length 0) */
 	for (unsigned i = 0; i < 65536; i++)
 		buf[i] = (uint8_t)(i * 31 + 7);
