@@ -467,7 +467,7 @@ static int64_t vbe_bank_byte(const struct vga *s, uint32_t off)
 	return b < s->vram_size ? (int64_t)b : -1;
 }
 
-static uint8_t vga_mem_readb(struct vga *s, uint64_t addr)
+uint8_t vga_mem_readb(struct vga *s, uint64_t addr)
 {
 	int64_t off = window_offset(s, addr);
 	uint32_t a, plane;
@@ -502,7 +502,7 @@ static uint8_t vga_mem_readb(struct vga *s, uint64_t addr)
 	return (uint8_t)~r;
 }
 
-static void vga_mem_writeb(struct vga *s, uint64_t addr, uint8_t v)
+void vga_mem_writeb(struct vga *s, uint64_t addr, uint8_t v)
 {
 	int64_t off = window_offset(s, addr);
 	uint32_t a, plane, val, bit_mask, wmask;

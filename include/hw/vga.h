@@ -32,6 +32,13 @@ void vga_ioport_write(struct vga *s, uint16_t port, uint8_t v);
 uint16_t vga_vbe_read(struct vga *s, unsigned index);
 void vga_vbe_write(struct vga *s, unsigned index, uint16_t v);
 
+/* The 0xa0000-0xbffff window, by offset from 0xa0000, with the read and
+ * write modes.  A card that decodes the window itself (Cirrus's banks)
+ * registers its own region instead of vga_register_isa's and calls
+ * these, as it calls vga_ioport_* for the standard registers. */
+uint8_t vga_mem_readb(struct vga *s, uint64_t offset);
+void vga_mem_writeb(struct vga *s, uint64_t offset, uint8_t v);
+
 /* The linear framebuffer moved (0: unmapped); the core polls its dirty
  * log while it shows a VBE mode. */
 void vga_lfb_mapped(struct vga *s, uint64_t gpa);

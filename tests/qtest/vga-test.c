@@ -273,6 +273,23 @@ static int check_cell(int col, int row, int ch, uint32_t fg, uint32_t bg,
 	return bad;
 }
 
+/* Like check_cell for 40 columns (every dot twice) or short cells. */
+static int check_cell_geom(int col, int row, int ch, uint32_t fg, uint32_t bg,
+			   int dot_w, int rows)
+{
+	int bad = 0;
+
+	for (int r = 0; r < rows; r++)
+		for (int x = 0; x < 9 * dot_w; x++) {
+			int dot = x / dot_w;
+			bool on = dot < 8 && ((glyph(ch, r) >> (7 - dot)) & 1);
+
+			bad += px(&img, col * 9 * dot_w + x, row * rows + r) !=
+			       (on ? fg : bg);
+		}
+	return bad;
+}
+
 static void test_text(void)
 {
 	uint32_t fg = dac6(63, 63, 21), bg = dac6(0, 0, 42);
@@ -318,6 +335,25 @@ static void test_text(void)
 	bad = shot() ? check_cell(5, 1, 'A', fg, bg, 99, 99, false) : -1;
 	test_check("vga/text-start-address", bad == 0, "%d pixels differ", bad);
 	qts_outb(q, 0x3d4, 0x0d); qts_outb(q, 0x3d5, 0);
+	/* 40 columns: CR1 39 and the dot clock halved (SR1 bit 3); CR11
+	 * bit 7 write-protects CR0-7 until cleared. */
+	qts_outb(q, 0x3d4, 0x01); qts_outb(q, 0x3d5, 39);
+	test_check("vga/crtc-write-protect", qts_inb(q, 0x3d5) == 0x4f,
+		   "CR1 %#x under CR11 bit 7", qts_inb(q, 0x3d5));
+	qts_outb(q, 0x3d4, 0x11); qts_outb(q, 0x3d5, 0x0e);
+	qts_outb(q, 0x3c4, 1); qts_outb(q, 0x3c5, 0x08);
+	qts_outb(q, 0x3d4, 0x01); qts_outb(q, 0x3d5, 39);
+	bad = shot() ? check_cell_geom(5, 2, 'A', fg, bg, 2, 16) : -1;
+	test_check("vga/text-40-columns", img.w == 720 && img.h == 400 &&
+		   bad == 0, "%dx%d, %d pixels differ", img.w, img.h, bad);
+	qts_outb(q, 0x3c4, 1); qts_outb(q, 0x3c5, 0x00);
+	qts_outb(q, 0x3d4, 0x01); qts_outb(q, 0x3d5, 0x4f);
+	/* 50 rows: 8 scan lines a character (CR9), 400 lines. */
+	qts_outb(q, 0x3d4, 0x09); qts_outb(q, 0x3d5, 0x47);
+	bad = shot() ? check_cell_geom(5, 2, 'A', fg, bg, 1, 8) : -1;
+	test_check("vga/text-50-rows", img.w == 720 && img.h == 400 &&
+		   bad == 0, "%dx%d, %d pixels differ", img.w, img.h, bad);
+	qts_outb(q, 0x3d4, 0x09); qts_outb(q, 0x3d5, 0x4f);
 }
 
 static void planar_setup(void)
