@@ -34,6 +34,7 @@ struct nic {
 	struct netdev *peer;
 	GQueue rxq;                 /* GBytes waiting for the card */
 	guint flush_src;
+	struct dm_timer *retry;     /* the card had no room: look again */
 	bool link_up;
 	bool in_send;               /* inside nic_send: queue, never recurse */
 	bool peer_paused;
@@ -53,6 +54,7 @@ static const struct {
 	{ "ne2k_pci", ne2k_pci_init },
 	{ "ne2k_isa", ne2k_isa_init },
 	{ "rtl8139", rtl8139_init },
+	{ "pcnet", pcnet_init },
 };
 
 /* ---- CRCs and checksums ---- */
@@ -248,6 +250,17 @@ static void nic_resume_peer(struct nic *n)
 	}
 }
 
+/* A card with no room is looked at again after NIC_RETRY_NS of guest
+ * time, as a chip polls its receive ring: drivers hand descriptors back
+ * in memory without touching a register. */
+#define NIC_RETRY_NS 1000000
+
+static void nic_blocked(struct nic *n)
+{
+	if (!dm_timer_pending(n->retry))
+		dm_timer_mod(n->retry, dm_clock_ns() + NIC_RETRY_NS);
+}
+
 static gboolean nic_flush(gpointer p)
 {
 	struct nic *n = p;
@@ -258,12 +271,19 @@ static gboolean nic_flush(gpointer p)
 		gsize len;
 		const uint8_t *d = g_bytes_get_data(b, &len);
 
-		if (n->link_up && !n->ops->receive(n->opaque, d, len))
+		if (n->link_up && !n->ops->receive(n->opaque, d, len)) {
+			nic_blocked(n);
 			break;
+		}
 		g_bytes_unref(g_queue_pop_head(&n->rxq));
 	}
 	nic_resume_peer(n);
 	return G_SOURCE_REMOVE;
+}
+
+static void nic_retry(void *opaque)
+{
+	nic_flush(opaque);
 }
 
 static void nic_schedule_flush(struct nic *n)
@@ -290,11 +310,15 @@ bool netdev_receive(struct netdev *nd, const uint8_t *buf, size_t len)
 	if (!n || !n->link_up || !nd->link_up || len == 0 ||
 	    len > NET_MAX_FRAME)
 		return true;
-	if (g_queue_is_empty(&n->rxq) && !n->in_send &&
-	    n->ops->receive(n->opaque, buf, len))
-		return true;
-	nic_enqueue(n, buf, len);
-	nic_schedule_flush(n);
+	if (g_queue_is_empty(&n->rxq) && !n->in_send) {
+		if (n->ops->receive(n->opaque, buf, len))
+			return true;
+		nic_enqueue(n, buf, len);
+		nic_blocked(n);
+	} else {
+		nic_enqueue(n, buf, len);
+		nic_schedule_flush(n);
+	}
 	if (n->rxq.length >= NIC_QUEUE_SOFT) {
 		n->peer_paused = true;
 		return false;
@@ -314,6 +338,7 @@ struct nic *nic_new(const struct nic_conf *conf, const struct nic_ops *ops,
 	n->peer = conf->peer;
 	n->link_up = true;
 	g_queue_init(&n->rxq);
+	n->retry = dm_timer_new(nic_retry, n);
 	if (n->peer)
 		n->peer->nic = n;
 	if (!nics)
@@ -354,6 +379,7 @@ void nic_purge(struct nic *n)
 {
 	while (!g_queue_is_empty(&n->rxq))
 		g_bytes_unref(g_queue_pop_head(&n->rxq));
+	dm_timer_del(n->retry);
 	nic_resume_peer(n);
 }
 

@@ -854,6 +854,7 @@ static void rtl_reg_write(struct rtl8139 *s, unsigned r, uint32_t v,
 	case 0x3e:
 		s->isr &= (uint16_t)~(v & mask);
 		rtl_update_irq(s);
+		nic_rx_ready(s->nic);
 		break;
 	case 0x40:
 		s->tcr = (nv & ~TCR_HWVER) | TCR_8139CP;

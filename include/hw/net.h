@@ -10,5 +10,6 @@
 int ne2k_pci_init(const struct nic_conf *conf);
 int ne2k_isa_init(const struct nic_conf *conf);
 int rtl8139_init(const struct nic_conf *conf);
+int pcnet_init(const struct nic_conf *conf);
 
 #endif

@@ -11,6 +11,10 @@
 #         the shell's marker, power-off with status 0; with -usbdevice
 #         tablet and keyboard: uhci-hcd and usbhid bind both (0627:0001),
 #         and a position and a key sent over QMP arrive as evdev events.
+#         And network cards (NE2000 PCI, RTL8139C+, PCnet-PCI II) each
+#         on user networking: Linux's driver gets an address by DHCP,
+#         pings the gateway and fetches a file from an HTTP server on the
+#         host's loopback, whose SHA-256 must match.
 # Neither run may log a kernel warning, oops or panic.  Each boot takes
 # minutes on the interpreter: this is the slowest part of `make check`.
 set -u
@@ -91,6 +95,26 @@ check smp2 poweroff-f-exit-status-0 status_is smp2 0
 check smp2 no-kernel-warnings clean_kernel_log smp2
 [ $failed = 0 ] || tail_log smp2
 
+# The HTTP server the guests fetch from, on the host's loopback only.
+mkdir -p "$work/www"
+head -c 65536 /dev/urandom >"$work/www/blob"
+blob_sum=$(sha256sum "$work/www/blob" | cut -d' ' -f1)
+timeout "$limit" python3 -c '
+import http.server, socketserver, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **k):
+        super().__init__(*a, directory=sys.argv[1], **k)
+    def log_message(self, *a):
+        pass
+s = socketserver.TCPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$work/www" "$work/http-port" 2>/dev/null &
+http_pid=$!
+trap 'kill $http_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$work/http-port" ] && break; sleep 0.1; done
+http_port=$(cat "$work/http-port" 2>/dev/null)
+nics="-netdev user,id=n0 -device ne2k_pci,netdev=n0 -netdev user,id=n1 -device rtl8139,netdev=n1 -netdev user,id=n2 -device pcnet,netdev=n2"
+
 # inject SOCKET LOG: once the guest's usb check listens, a tablet
 # position and a key over QMP (python3's json and socket modules).
 inject() {
@@ -122,8 +146,8 @@ EOF
 
 failed=0
 inject "$work/qmp1.sock" "$work/smp1.log" &
-boot smp1 1 "guest.test=nproc,usb guest.end=poweroff" \
-	"-usbdevice tablet -usbdevice keyboard -qmp unix:$work/qmp1.sock,server,nowait"
+boot smp1 1 "guest.test=nproc,usb,net guest.http=${http_port:-0} guest.end=poweroff" \
+	"-usbdevice tablet -usbdevice keyboard -qmp unix:$work/qmp1.sock,server,nowait $nics"
 check smp1 kernel-banner has smp1 "Linux version"
 check smp1 kernel-starts-init has smp1 "Run /init as init process"
 check smp1 init-runs has smp1 "GUEST: init started"
@@ -138,5 +162,10 @@ check smp1 usb-keyboard-key-a-up has smp1 "GUEST: usb-event type=1 code=30 value
 check smp1 shell-ready has smp1 "GUEST: shell ready"
 check smp1 poweroff-exit-status-0 status_is smp1 0
 check smp1 no-kernel-warnings clean_kernel_log smp1
+for drv in ne2k-pci 8139cp pcnet32; do
+	check smp1 "net-$drv-dhcp" has smp1 "GUEST: net $drv dhcp 10.0.2.15"
+	check smp1 "net-$drv-ping-gateway" has smp1 "GUEST: net $drv ping ok"
+	check smp1 "net-$drv-http-sha256" has smp1 "GUEST: net $drv sha256 $blob_sum"
+done
 [ $failed = 0 ] || tail_log smp1
 exit 0
