@@ -109,12 +109,17 @@ static void ne_reset(void *opaque)
 
 /* ---- receive ---- */
 
-static bool ne_ring_ok(const struct ne2k *s)
+/* The ring lies in RAM and CURR in it.  BNRY is in it too, or one page
+ * before PSTART, which is the same place in a ring (Linux writes
+ * next-1 with next == PSTART); *bnry gets the page to compute with. */
+static bool ne_ring_ok(const struct ne2k *s, unsigned *bnry)
 {
+	*bnry = s->bnry;
+	if (s->bnry + 1u == s->pstart)
+		*bnry = s->pstop - 1u;
 	return s->pstart >= NE_RAM_PAGE && s->pstart < s->pstop &&
 	       s->pstop <= NE_PAGES && s->curr >= s->pstart &&
-	       s->curr < s->pstop && s->bnry >= s->pstart &&
-	       s->bnry < s->pstop;
+	       s->curr < s->pstop && *bnry >= s->pstart && *bnry < s->pstop;
 }
 
 static bool ne_accept(const struct ne2k *s, const uint8_t *buf)
@@ -139,7 +144,7 @@ static bool ne_receive(void *opaque, const uint8_t *frame, size_t len)
 	struct ne2k *s = opaque;
 	uint8_t pad[60];
 	size_t total, need, ring, avail, pos, done;
-	unsigned start, stop, cur, next;
+	unsigned start, stop, cur, next, bnry;
 
 	if (s->cr & CR_STP)
 		return true;            /* a stopped card hears nothing */
@@ -151,7 +156,7 @@ static bool ne_receive(void *opaque, const uint8_t *frame, size_t len)
 	}
 	if (!ne_accept(s, frame))
 		return true;
-	if (!ne_ring_ok(s)) {
+	if (!ne_ring_ok(s, &bnry)) {
 		dm_log_guest("ne2000: receive ring PSTART %#x PSTOP %#x CURR "
 			     "%#x BNRY %#x outside the buffer; frame dropped",
 			     s->pstart, s->pstop, s->curr, s->bnry);
@@ -170,10 +175,10 @@ static bool ne_receive(void *opaque, const uint8_t *frame, size_t len)
 			s->cntr[2]++;
 		return true;
 	}
-	if (cur < ((unsigned)s->bnry << 8))
-		avail = ((unsigned)s->bnry << 8) - cur;
+	if (cur < (bnry << 8))
+		avail = (bnry << 8) - cur;
 	else
-		avail = ring - (cur - ((unsigned)s->bnry << 8));
+		avail = ring - (cur - (bnry << 8));
 	if (need >= avail)
 		return false;           /* wait for the driver to free pages */
 	next = cur + (unsigned)need;

@@ -319,6 +319,16 @@ static void test_wrap_and_backpressure(struct wire *w)
 	test_check("ne2000/ring-wrap-data", n == 1000 && !memcmp(f, g, 1000) &&
 		   next == 0x48, "len %ld next %#x", n, next);
 	ne_w(0x07, 0x01);
+	/* BNRY one before PSTART (Linux's next-1 when next is PSTART) is
+	 * the ring's last page. */
+	ne_w(0x03, 0x45);
+	wire_frame(f, 200, mac, peer, 15);
+	wire_send(w, f, 200);
+	got = wait_isr(0x01);
+	n = got ? ring_take(0x48, g, sizeof(g), &next) : -1;
+	test_check("ne2000/bnry-before-pstart", n == 200 && !memcmp(f, g, 200),
+		   "len %ld", n);
+	ne_w(0x07, 0x01);
 }
 
 static void test_loopback_and_link(struct wire *w)
