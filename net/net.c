@@ -601,8 +601,9 @@ static int net_legacy(void)
 				}
 				if (!nic_model_known(model, strlen(model))) {
 					dm_log(DM_LOG_ERR, "-net %s: unknown "
-					       "card model '%s'", spec, model);
-					list_models();
+					       "card model '%s' (ne2k_pci, "
+					       "ne2k_isa, rtl8139 or pcnet)",
+					       spec, model);
 					ret = -1;
 				} else {
 					char *ndid = opt_get(spec, "netdev");

@@ -23,6 +23,7 @@ QTEST_PROGS += tests/qtest/ide-test
 QTEST_PROGS += tests/qtest/atapi-test
 QTEST_PROGS += tests/qtest/vga-test
 QTEST_PROGS += tests/qtest/pcnet-test
+QTEST_PROGS += tests/qtest/netdev-test
 TEST_PROGS += $(QTEST_PROGS)
 TESTS += $(QTEST_PROGS)
 CLEAN_FILES += $(LIBQTEST_OBJS) $(QTEST_PROGS:=.o)
