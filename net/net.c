@@ -402,6 +402,29 @@ struct pci_dev *nic_pci_register(const struct nic_conf *conf, uint16_t vendor,
 	return d;
 }
 
+/* An option ROM made for a family of cards (iPXE's ne2k_pci ROM names
+ * no device) carries the card's vendor and device IDs in its PCI data
+ * structure, or SeaBIOS does not run it: put them there, and keep the
+ * image's byte sum by adjusting the checksum byte at offset 6 as QEMU
+ * does. */
+static void nic_rom_patch_ids(struct pci_dev *d, uint8_t *rom, size_t len)
+{
+	const uint8_t *cfg = pci_config(d);
+	size_t p;
+	int delta = 0;
+
+	if (len < 0x1a || rom[0] != 0x55 || rom[1] != 0xaa)
+		return;
+	p = (size_t)(rom[0x18] | rom[0x19] << 8);
+	if (p + 8 > len || memcmp(rom + p, "PCIR", 4))
+		return;
+	for (int i = 0; i < 4; i++) {
+		delta += cfg[PCI_VENDOR_ID + i] - rom[p + 4 + i];
+		rom[p + 4 + i] = cfg[PCI_VENDOR_ID + i];
+	}
+	rom[6] = (uint8_t)(rom[6] - delta);
+}
+
 int nic_pci_rom(struct pci_dev *d, const struct nic_conf *conf,
 		const char *name)
 {
@@ -427,6 +450,7 @@ int nic_pci_rom(struct pci_dev *d, const struct nic_conf *conf,
 		g_error_free(err);
 		goto out;
 	}
+	nic_rom_patch_ids(d, (uint8_t *)data, len);
 	if (len == 0 || len > (1u << 20) || pci_rom_init(d, data, len) < 0) {
 		dm_log(DM_LOG_ERR, "%s: option ROM %s: %zu bytes is not a "
 		       "usable ROM image", conf->model, path, (size_t)len);

@@ -175,12 +175,33 @@ static void test_pci_and_prom(void)
 	qts_pci_write(q, DEVFN, 0x04, 0x05, 2);
 	for (unsigned r = 0x60; r < 0x64; r++)
 		qts_pci_write(q, 1 << 3, r, IRQ, 1);
-	qts_pci_write(q, DEVFN, 0x30, 0xfffff800, 4);
-	test_check("ne2000/pxe-rom-bar",
-		   qts_pci_read(q, DEVFN, 0x30, 4) != 0 ||
-		   access("/usr/lib/ipxe/qemu/pxe-ne2k_pci.rom", R_OK) != 0,
-		   "no ROM BAR although the iPXE ROM exists");
-	qts_pci_write(q, DEVFN, 0x30, 0, 4);
+	if (access("/usr/lib/ipxe/qemu/pxe-ne2k_pci.rom", R_OK) != 0) {
+		test_skip("ne2000/pxe-rom", "no iPXE ROM (Debian package "
+			  "ipxe-qemu)");
+	} else {
+		/* iPXE's ne2k_pci ROM names no device: the card's IDs must be
+		 * patched in, with the image's checksum kept, or SeaBIOS
+		 * does not run it. */
+		static uint8_t rom[256 * 512];
+		unsigned p, sum = 0, len;
+
+		qts_pci_write(q, DEVFN, 0x30, 0xe0000001, 4);
+		qts_pci_write(q, DEVFN, 0x04, 0x07, 2);
+		qts_memread(q, 0xe0000000, rom, 512);
+		len = rom[2] * 512u;
+		qts_memread(q, 0xe0000000, rom, len);
+		p = rom[0x18] | rom[0x19] << 8;
+		for (unsigned i = 0; i < len; i++)
+			sum += rom[i];
+		test_check("ne2000/pxe-rom-ids-patched", rom[0] == 0x55 &&
+			   rom[1] == 0xaa && p + 8 < len &&
+			   !memcmp(rom + p, "PCIR", 4) && rom[p + 4] == 0xec &&
+			   rom[p + 5] == 0x10 && rom[p + 6] == 0x29 &&
+			   rom[p + 7] == 0x80 && (sum & 0xff) == 0,
+			   "ROM header %02x%02x, sum %#x", rom[0], rom[1], sum & 0xff);
+		qts_pci_write(q, DEVFN, 0x30, 0, 4);
+		qts_pci_write(q, DEVFN, 0x04, 0x05, 2);
+	}
 
 	ne_r(0x1f);
 	test_check("ne2000/reset-port", (ne_r(0x07) & 0x80) && ne_r(0) == 0x21,
