@@ -383,6 +383,11 @@ void nic_purge(struct nic *n)
 	nic_resume_peer(n);
 }
 
+bool nic_prop_bool(const struct nic_conf *conf, const char *key, bool dflt)
+{
+	return conf->props ? net_opt_bool(conf->props, key, dflt, NULL) : dflt;
+}
+
 /* ---- PCI helpers for the cards ---- */
 
 struct pci_dev *nic_pci_register(const struct nic_conf *conf, uint16_t vendor,
@@ -485,6 +490,7 @@ static int nic_create(const char *opt, const char *spec, const char *model,
 	if (!id)
 		id = opt_get(spec, "name");
 	conf.id = id;
+	conf.props = g_strdup(spec);
 	conf.peer = peer;
 	conf.romfile = rom;
 	if (mac && parse_mac(mac, conf.mac) < 0) {

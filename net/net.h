@@ -36,7 +36,11 @@ struct nic_conf {
 	int slot;                   /* PCI slot (addr=), -1: first free */
 	const char *romfile;        /* NULL: the model's iPXE ROM; "": none */
 	unsigned long iobase, irq;  /* ISA cards (0: the model's default) */
+	const char *props;          /* the whole -device/-net spec */
 };
+
+/* A card's own on/off option (key=on|off) from its spec, or dflt. */
+bool nic_prop_bool(const struct nic_conf *conf, const char *key, bool dflt);
 
 struct nic_ops {
 	/* A frame for the card (len <= NET_MAX_FRAME).  Returns true when

@@ -1,6 +1,7 @@
 /*
  * Realtek RTL8139C+ (10ec:8139, revision 0x20): 256 bytes of registers
- * in both an I/O BAR (0) and a memory BAR (1).
+ * in both an I/O BAR (0) and a memory BAR (1).  With cplus=off it is an
+ * RTL8139C (revision 0x10) without C+ mode.
  *
  * Normal mode (8139too): four transmit descriptors (TSD0-3 with the
  * buffer at TSAD0-3; a write of TSD with OWN clear sends its buffer), and
@@ -69,6 +70,7 @@
 #define TCR_LOOPBACK (3u << 17)
 #define TCR_HWVER    0x7c800000u
 #define TCR_8139CP   0x74800000u   /* RTL8139C+ */
+#define TCR_8139C    0x74000000u   /* RTL8139C, no C+ mode */
 
 /* receive header status */
 #define RX_ROK 0x0001
@@ -126,6 +128,7 @@ struct rtl8139 {
 	uint32_t rx_ring_lo, rx_ring_hi;
 	uint8_t tx_thresh;
 	bool cplus;
+	bool cplus_capable;         /* an RTL8139C+, or (cplus=off) a C */
 	unsigned cp_tx_idx, cp_rx_idx;
 	uint8_t *cp_tx_buf;
 	size_t cp_tx_len;
@@ -310,7 +313,7 @@ static void rtl_soft_reset(struct rtl8139 *s)
 	s->rbstart = 0;
 	s->rcr = 0;
 	rtl_reset_rx_ring(s);
-	s->tcr = TCR_8139CP;
+	s->tcr = s->cplus_capable ? TCR_8139CP : TCR_8139C;
 	s->cr = 0;
 	s->config0 = 0;
 	s->config1 = 0x0c;
@@ -857,7 +860,8 @@ static void rtl_reg_write(struct rtl8139 *s, unsigned r, uint32_t v,
 		nic_rx_ready(s->nic);
 		break;
 	case 0x40:
-		s->tcr = (nv & ~TCR_HWVER) | TCR_8139CP;
+		s->tcr = (nv & ~TCR_HWVER) |
+			 (s->cplus_capable ? TCR_8139CP : TCR_8139C);
 		break;
 	case 0x44:
 		s->rcr = nv;
@@ -887,11 +891,13 @@ static void rtl_reg_write(struct rtl8139 *s, unsigned r, uint32_t v,
 	case 0x66: s->anar = (uint16_t)nv; break;
 	case 0x74: s->cscr = (uint16_t)nv; break;
 	case 0xd9:
-		if (nv & 0x40)
+		if ((nv & 0x40) && s->cplus_capable)
 			rtl_tx_cplus(s);
 		break;
 	case 0xda: s->rx_max = (uint16_t)nv; break;
 	case 0xe0:
+		if (!s->cplus_capable)
+			break;
 		s->cpcmd = (uint16_t)(nv & 0x00ff);
 		s->cplus = true;
 		break;
@@ -971,7 +977,11 @@ int rtl8139_init(const struct nic_conf *conf)
 					       s->mac[2 * i + 1] << 8);
 	s->nic = nic_new(conf, &rtl_nic_ops, s);
 	s->timer = dm_timer_new(rtl_timer_fire, s);
-	s->pci = nic_pci_register(conf, 0x10ec, 0x8139, 0x020000, 0x20, s);
+	/* cplus=off: an RTL8139C (revision 0x10), which Linux gives to
+	 * 8139too rather than 8139cp. */
+	s->cplus_capable = nic_prop_bool(conf, "cplus", true);
+	s->pci = nic_pci_register(conf, 0x10ec, 0x8139, 0x020000,
+				  s->cplus_capable ? 0x20 : 0x10, s);
 	if (!s->pci ||
 	    pci_bar_init(s->pci, 0, IO_SPACE_PIO, RTL_IO_SIZE, false, &rtl_ops,
 			 s) < 0 ||

@@ -11,7 +11,8 @@
 #         the shell's marker, power-off with status 0; with -usbdevice
 #         tablet and keyboard: uhci-hcd and usbhid bind both (0627:0001),
 #         and a position and a key sent over QMP arrive as evdev events.
-#         And network cards (NE2000 PCI, RTL8139C+, PCnet-PCI II) each
+#         And network cards (NE2000 PCI, RTL8139C+, PCnet-PCI II, and
+#         an RTL8139C for 8139too) each
 #         on user networking: Linux's driver gets an address by DHCP,
 #         pings the gateway and fetches a file from an HTTP server on the
 #         host's loopback, whose SHA-256 must match.
@@ -113,7 +114,7 @@ http_pid=$!
 trap 'kill $http_pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/http-port" ] && break; sleep 0.1; done
 http_port=$(cat "$work/http-port" 2>/dev/null)
-nics="-netdev user,id=n0 -device ne2k_pci,netdev=n0 -netdev user,id=n1 -device rtl8139,netdev=n1 -netdev user,id=n2 -device pcnet,netdev=n2"
+nics="-netdev user,id=n0 -device ne2k_pci,netdev=n0 -netdev user,id=n1 -device rtl8139,netdev=n1 -netdev user,id=n2 -device pcnet,netdev=n2 -netdev user,id=n3 -device rtl8139,netdev=n3,cplus=off"
 
 # inject SOCKET LOG: once the guest's usb check listens, a tablet
 # position and a key over QMP (python3's json and socket modules).
@@ -162,7 +163,7 @@ check smp1 usb-keyboard-key-a-up has smp1 "GUEST: usb-event type=1 code=30 value
 check smp1 shell-ready has smp1 "GUEST: shell ready"
 check smp1 poweroff-exit-status-0 status_is smp1 0
 check smp1 no-kernel-warnings clean_kernel_log smp1
-for drv in ne2k-pci 8139cp pcnet32; do
+for drv in ne2k-pci 8139cp pcnet32 8139too; do
 	check smp1 "net-$drv-dhcp" has smp1 "GUEST: net $drv dhcp 10.0.2.15"
 	check smp1 "net-$drv-ping-gateway" has smp1 "GUEST: net $drv ping ok"
 	check smp1 "net-$drv-http-sha256" has smp1 "GUEST: net $drv sha256 $blob_sum"

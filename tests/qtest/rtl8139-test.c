@@ -606,5 +606,21 @@ int main(void)
 	test_cves_rx();
 	test_check("rtl8139/survives", qts_quit(q) == 0, "qemu-dm exit status");
 	g_free(args);
+
+	/* cplus=off: an RTL8139C, for Linux's 8139too. */
+	q = qts_start("-device rtl8139,addr=4,cplus=off");
+	if (q) {
+		qts_pci_write(q, DEVFN, 0x10, IOB, 4);
+		qts_pci_write(q, DEVFN, 0x04, 0x05, 2);
+		w16(0xe0, 0x0003);
+		test_check("rtl8139/cplus-off-is-8139c",
+			   qts_pci_read(q, DEVFN, 8, 1) == 0x10 &&
+			   (r32(0x40) & 0x7c800000) == 0x74000000 &&
+			   r16(0xe0) == 0, "rev %#x TCR %#x CpCmd %#x",
+			   qts_pci_read(q, DEVFN, 8, 1), r32(0x40), r16(0xe0));
+		qts_quit(q);
+	} else {
+		test_fail("rtl8139/cplus-off-is-8139c", "qemu-dm did not start");
+	}
 	return test_exit();
 }
