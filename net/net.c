@@ -288,8 +288,12 @@ static void nic_retry(void *opaque)
 
 static void nic_schedule_flush(struct nic *n)
 {
+	/* At the priority of the fd sources, not below: an I/O-busy guest
+	 * keeps the ioreq source ready, and an idle-priority flush would
+	 * wait until the guest halts. */
 	if (!n->flush_src && !g_queue_is_empty(&n->rxq))
-		n->flush_src = g_idle_add(nic_flush, n);
+		n->flush_src = g_idle_add_full(G_PRIORITY_DEFAULT, nic_flush,
+					       n, NULL);
 }
 
 static bool nic_enqueue(struct nic *n, const uint8_t *buf, size_t len)
