@@ -16,9 +16,9 @@ work=$(mktemp -d)
 export HVMD_DIR=$work/hvmd
 mkdir -p "$HVMD_DIR" "$work/www"
 # Sizes per driver: the NE2000 moves every byte through port I/O.
-head -c $((1 << 20)) /dev/urandom >"$work/www/ne2k-pci"
-head -c $((16 << 20)) /dev/urandom >"$work/www/8139cp"
-head -c $((16 << 20)) /dev/urandom >"$work/www/pcnet32"
+head -c $((256 << 10)) /dev/urandom >"$work/www/ne2k-pci"
+head -c $((8 << 20)) /dev/urandom >"$work/www/8139cp"
+head -c $((8 << 20)) /dev/urandom >"$work/www/pcnet32"
 timeout 7200 python3 -c '
 import http.server, socketserver, sys
 class H(http.server.SimpleHTTPRequestHandler):
