@@ -258,7 +258,8 @@ static void ide_req_cb(void *opaque, int ret)
 	struct ide_drive *s = r->s;
 
 	if (r->gen == s->gen) {
-		s->busy_io = false;
+		if (s->busy_io)
+			s->busy_io--;
 		r->done(s, ret);
 	}
 	g_free(r);
@@ -275,7 +276,7 @@ static struct ide_req *ide_req_new(struct ide_drive *s, void *buf,
 	r->done = done;
 	r->iov.iov_base = buf;
 	r->iov.iov_len = len;
-	s->busy_io = true;
+	s->busy_io++;
 	return r;
 }
 
@@ -516,7 +517,6 @@ static void cmd_write_dma(struct ide_drive *s)
 }
 
 static void dma_next(struct ide_drive *s);
-static uint32_t dma_chunk;       /* bytes of the chunk in flight */
 
 static void dma_fail(struct ide_drive *s, enum bm_end how, uint8_t err)
 {
@@ -555,12 +555,12 @@ static void dma_in_done(struct ide_drive *s, int ret)
 		dma_fail(s, BM_END_OK, ER_UNC | ER_ABRT);
 		return;
 	}
-	if (bm_sg_copy(bm, bm->done, s->buf, dma_chunk, true) < 0) {
+	if (bm_sg_copy(bm, bm->done, s->buf, s->dma_chunk, true) < 0) {
 		dm_log_guest("ide: a PRD points outside guest RAM");
 		dma_fail(s, BM_END_ERROR, ER_ABRT);
 		return;
 	}
-	bm->done += dma_chunk;
+	bm->done += s->dma_chunk;
 	dma_next(s);
 }
 
@@ -570,17 +570,16 @@ static void dma_out_done(struct ide_drive *s, int ret)
 		dma_fail(s, BM_END_OK, ER_ABRT);
 		return;
 	}
-	s->ch->bm.done += dma_chunk;
+	s->ch->bm.done += s->dma_chunk;
 	dma_next(s);
 }
 
 /* DATA SET MANAGEMENT: the ranges arrived; discard them all. */
-static unsigned dsm_left;
 
 static void dsm_done(struct ide_drive *s, int ret)
 {
 	(void)ret;      /* discard is a hint */
-	if (dsm_left && --dsm_left == 0) {
+	if (s->dsm_left && --s->dsm_left == 0) {
 		s->ch->bm.done = s->dma_bytes;
 		dma_next(s);
 	}
@@ -611,7 +610,7 @@ static void dsm_run(struct ide_drive *s, uint32_t len)
 		dma_next(s);
 		return;
 	}
-	dsm_left = n;
+	s->dsm_left = n;
 	for (uint32_t i = 0; i + 8 <= len; i += 8) {
 		uint64_t e = 0;
 
@@ -640,32 +639,32 @@ static void dma_next(struct ide_drive *s)
 	}
 	if (s->atapi && s->ax.from_disc)
 		max = IDE_BUF_SIZE / s->ax.block_size * s->ax.block_size;
-	dma_chunk = left < max ? left : max;
+	s->dma_chunk = left < max ? left : max;
 	if (!s->dma_write) {
 		if (s->atapi) {
-			atapi_dma_fill(s, s->buf, dma_chunk, dma_in_done);
+			atapi_dma_fill(s, s->buf, s->dma_chunk, dma_in_done);
 		} else {
 			uint64_t lba = s->xfer_lba;
 
-			s->xfer_lba += dma_chunk / IDE_SECTOR;
-			ide_read_async(s, lba * IDE_SECTOR, s->buf, dma_chunk,
+			s->xfer_lba += s->dma_chunk / IDE_SECTOR;
+			ide_read_async(s, lba * IDE_SECTOR, s->buf, s->dma_chunk,
 				       dma_in_done);
 		}
 		return;
 	}
-	if (bm_sg_copy(bm, bm->done, s->buf, dma_chunk, false) < 0) {
+	if (bm_sg_copy(bm, bm->done, s->buf, s->dma_chunk, false) < 0) {
 		dm_log_guest("ide: a PRD points outside guest RAM");
 		dma_fail(s, BM_END_ERROR, ER_ABRT);
 		return;
 	}
 	if (s->cmd == 0x06) {
-		dsm_run(s, dma_chunk);
+		dsm_run(s, s->dma_chunk);
 		return;
 	}
 	uint64_t lba = s->xfer_lba;
 
-	s->xfer_lba += dma_chunk / IDE_SECTOR;
-	ide_write_async(s, lba * IDE_SECTOR, s->buf, dma_chunk, dma_out_done);
+	s->xfer_lba += s->dma_chunk / IDE_SECTOR;
+	ide_write_async(s, lba * IDE_SECTOR, s->buf, s->dma_chunk, dma_out_done);
 }
 
 void ide_dma_run(struct ide_channel *ch)
@@ -1261,7 +1260,7 @@ static void drive_reset_regs(struct ide_drive *s)
 	s->gen++;
 	if (s->busy_io && b)
 		blk_drain(b);
-	s->busy_io = false;
+	s->busy_io = 0;
 	if (s->ch->bm.drive == s)
 		bm_dma_end(s->ch, BM_END_SHORT);
 	s->dma_pending = false;

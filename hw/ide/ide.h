@@ -133,12 +133,14 @@ struct ide_drive {
 	 * starting at pio_base, of which pio_used went to the host */
 	unsigned pio_have, pio_used;
 	unsigned gen;           /* bumped by resets: stale completions drop */
-	bool busy_io;           /* a disk request is in flight */
+	unsigned busy_io;       /* disk requests in flight */
 
 	/* DMA: the command waits for the bus master's start bit */
 	bool dma_pending;
 	bool dma_write;         /* memory -> device */
 	uint32_t dma_bytes;     /* this command's total */
+	uint32_t dma_chunk;     /* bytes of the chunk in flight */
+	unsigned dsm_left;      /* TRIM ranges still being discarded */
 
 	/* ATAPI */
 	uint8_t packet[12];

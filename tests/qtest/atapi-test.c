@@ -16,7 +16,7 @@
 #define BM2 (BM_BASE + 8)
 
 static struct qts *q;
-static char *iso, *iso2;
+static char *iso, *iso2, *hd;
 
 struct reply {
 	uint8_t status, error, ireason;
@@ -670,15 +670,81 @@ static void test_empty(void)
 	unit_sel = 0;
 }
 
+/* Both channels moving data at once: the disk on the primary and the
+ * CD on the secondary, both bus masters started back to back, several
+ * chunks each, with a last chunk of a different size. */
+static void test_two_channels(void)
+{
+	uint32_t prd1[18], prd2[20];
+	uint64_t bad1, bad2;
+	uint8_t *buf = g_malloc(CD_BLOCKS * 2048);
+	unsigned n;
+
+	for (n = 0; n < 9; n++) {               /* 1088 sectors, 544 KiB */
+		prd1[2 * n] = 0x200000 + n * 0x10000;
+		prd1[2 * n + 1] = n == 8 ? (0x8000 | PRD_EOT) : 0;
+	}
+	for (n = 0; n < 10; n++) {              /* 300 blocks, 600 KiB */
+		prd2[2 * n] = 0x300000 + n * 0x10000;
+		prd2[2 * n + 1] = n == 9 ? (0x6000 | PRD_EOT) : 0;
+	}
+	qts_outb(q, BM_BASE + BM_CMD, 0);
+	qts_outb(q, BM_BASE + BM_STATUS, BM_INTR | BM_ERROR);
+	prd_write(q, 0x90000, prd1, 9);
+	qts_outl(q, BM_BASE + BM_PRD, 0x90000);
+	qts_outb(q, P_BASE + R_DEV, 0x40);
+	qts_outb(q, P_BASE + R_NSEC, 1088 >> 8);
+	qts_outb(q, P_BASE + R_LBAL, 0);
+	qts_outb(q, P_BASE + R_LBAM, 0);
+	qts_outb(q, P_BASE + R_LBAH, 0);
+	qts_outb(q, P_BASE + R_NSEC, 1088 & 0xff);
+	qts_outb(q, P_BASE + R_LBAL, 0);
+	qts_outb(q, P_BASE + R_CMD, 0x25);      /* READ DMA EXT */
+
+	uint8_t cdb[12] = { 0x28, 0, 0, 0, 0, 0, 0, CD_BLOCKS >> 8,
+			    CD_BLOCKS & 0xff };
+	qts_outb(q, BM2 + BM_CMD, 0);
+	qts_outb(q, BM2 + BM_STATUS, BM_INTR | BM_ERROR);
+	prd_write(q, 0x98000, prd2, 10);
+	qts_outl(q, BM2 + BM_PRD, 0x98000);
+	qts_outb(q, S_BASE + R_DEV, 0xa0);
+	qts_outb(q, S_BASE + R_FEAT, 1);
+	qts_outb(q, S_BASE + R_CMD, 0xa0);
+	wait_not_busy(q, S_CTL);
+	write_words(q, S_BASE, cdb, 12);
+
+	qts_outb(q, BM_BASE + BM_CMD, BM_START | BM_TOMEM);
+	qts_outb(q, BM2 + BM_CMD, BM_START | BM_TOMEM);
+	uint8_t b1 = wait_bm(q, BM_BASE), b2 = wait_bm(q, BM2);
+	uint8_t s1 = wait_not_busy(q, P_CTL), s2 = wait_not_busy(q, S_CTL);
+	qts_outb(q, BM_BASE + BM_CMD, 0);
+	qts_outb(q, BM2 + BM_CMD, 0);
+	qts_memread(q, 0x200000, buf, 544 * 1024);
+	expect_offsets(buf, 0, 544 * 1024, &bad1);
+	qts_memread(q, 0x300000, buf, CD_BLOCKS * 2048);
+	expect_offsets(buf, 0, CD_BLOCKS * 2048, &bad2);
+	test_check("atapi/two-channels-dma-at-once",
+		   b1 == BM_INTR && b2 == BM_INTR && s1 == (S_DRDY | S_DSC) &&
+		   s2 == (S_DRDY | S_DSC) && bad1 == UINT64_MAX &&
+		   bad2 == UINT64_MAX,
+		   "bm %#x/%#x status %#x/%#x bad %lld/%lld", b1, b2, s1, s2,
+		   (long long)bad1, (long long)bad2);
+	qts_inb(q, P_BASE + R_STAT);
+	st2();
+	g_free(buf);
+}
+
 int main(void)
 {
 	char *args;
 
 	iso = make_image("cd.iso", CD_BLOCKS * 2048ull, fill_offsets);
 	iso2 = make_image("cd2.iso", 10 * 2048ull, fill_offsets);
+	hd = make_image("hd.img", 2 << 20, fill_offsets);
 	args = g_strdup_printf(
 		"-m 64 -drive file=%s,if=ide,index=2,media=cdrom,format=raw "
-		"-drive if=ide,index=3,media=cdrom", iso);
+		"-drive if=ide,index=3,media=cdrom "
+		"-drive file=%s,if=ide,index=0,format=raw", iso, hd);
 	q = ide_start(args);
 	g_free(args);
 	if (!q) {
@@ -690,6 +756,7 @@ int main(void)
 	test_toc();
 	test_misc();
 	test_errors();
+	test_two_channels();
 	test_empty();
 	unit_sel = 0;
 	test_tray();
