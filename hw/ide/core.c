@@ -945,8 +945,12 @@ static void cmd_verify(struct ide_drive *s)
 
 static void cmd_read_native_max(struct ide_drive *s)
 {
+	uint64_t max = s->nb_sectors - 1;
+
 	s->lba48 = s->cmd == 0x27;
-	ide_set_sector(s, s->nb_sectors - 1);
+	if (!s->lba48 && max > 0x0fffffff)
+		max = 0x0fffffff;
+	ide_set_sector(s, max);
 	cmd_ok(s);
 }
 
