@@ -43,6 +43,7 @@ run() {
 	marks=$work/marks
 	# shellcheck disable=SC2086
 	timeout "$limit" "$@" $nics </dev/null 2>&1 | while IFS= read -r line; do
+		line=${line%"$cr"}
 		[ -n "${NET_BENCH_LOG:-}" ] && echo "$line" >>"$NET_BENCH_LOG.$tag.serial"
 		case "$line" in
 		*"GUEST: netbench "*) echo "$(date +%s.%N) ${line#*GUEST: netbench }" ;;
@@ -61,6 +62,7 @@ run() {
 	done
 }
 
+cr=$(printf '\r')
 runs=${NET_BENCH_RUNS:-2}
 i=0
 while [ "$i" -lt "$runs" ]; do
