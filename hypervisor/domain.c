@@ -784,6 +784,12 @@ struct domain *domain_create(const struct hvctl_create *req, int *err)
 			goto fail_threads;
 		}
 		d->vcpus[i]->thread_started = true;
+		{       /* "d<domid>v<vcpu>": xl list adds up their CPU time */
+			char tname[16];
+
+			snprintf(tname, sizeof(tname), "d%uv%u", d->id, i);
+			pthread_setname_np(d->vcpus[i]->thread, tname);
+		}
 	}
 	domains[slot] = d;
 	*err = 0;
