@@ -167,6 +167,8 @@ GPtrArray *dm_args_build(const struct domcfg *d, const struct dm_args_ctx *ctx)
 	g = group(gs, "vcpus", true);
 	arg(g, "-smp");
 	argf(g, "%u", d->vcpus);
+	/* a guest reset ends the device model; the watcher applies on_reboot */
+	arg(group(gs, "on_reboot", true), "-no-reboot");
 	if (d->uuid) {
 		g = group(gs, "uuid", true);
 		arg(g, "-uuid");
