@@ -4,15 +4,17 @@
 # (tests/guest/build-guest.sh): xl create of a direct-boot config with
 # serial='pty', xl list shows it running, xl console reaches its shell,
 # a power-off from inside follows on_poweroff='destroy' (domain, device
-# model and state gone); then a second domain is created, paused,
+# model and state gone); then a second domain is created paused with an
+# empty CD-ROM drive, gets a medium inserted and ejected (QMP), is
 # unpaused and removed by xl destroy while it runs.
+# Before that, without Linux: a guest program that triple-faults at once
+# (tests/guest-progs/triple.bin) checks on_reboot='restart' (a new domain
+# and device model each time, until xl gives up on a guest restarting
+# too fast) and on_reboot='preserve' (listed as shut down until xl
+# destroy).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 xl=$top/bin/xl
-if ! "$top/tests/guest/build-guest.sh" >/dev/null 2>&1; then
-	echo "SKIP: xl/e2e: cannot build the test guest (needs Debian's apt repositories; see tests/guest/build-guest.sh)"
-	exit 0
-fi
 cache=${GUEST_CACHE:-$top/tests/guest/cache}
 work=$(mktemp -d)
 export HVMD_DIR=$work/hvmd XL_LOG_DIR=$work/log
@@ -20,12 +22,15 @@ mkdir -p "$HVMD_DIR"
 limit=${GUEST_TEST_TIMEOUT:-900}
 name=xltest-$$
 name2=xltest2-$$
+name3=xltrip-$$
+name4=xlpreserve-$$
 
 cleanup() {
 	[ -n "${conpid:-}" ] && kill "$conpid" 2>/dev/null
 	exec 3>&- 2>/dev/null
-	"$xl" destroy "$name" >/dev/null 2>&1
-	"$xl" destroy "$name2" >/dev/null 2>&1
+	for n in "$name" "$name2" "$name3" "$name4"; do
+		"$xl" destroy "$n" >/dev/null 2>&1
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,6 +45,58 @@ show_log() {
 	echo "-- $1 (last 20 lines):"
 	tail -n 20 "$2" 2>/dev/null | sed 's/^/   | /'
 }
+
+# wait_for SECONDS COMMAND ARG...: until COMMAND succeeds
+wait_for() {
+	w=0 secs=$1
+	shift
+	while [ $w -lt "$secs" ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 1
+		w=$((w + 1))
+	done
+	return 1
+}
+log_has() { grep -q -- "$2" "$XL_LOG_DIR/qemu-dm-$1.log"; }
+state_is() { [ "$(state_of "$1")" = "$2" ]; }
+not_listed() { [ -z "$(state_of "$1")" ]; }
+log_tail() { tail -n 3 "$XL_LOG_DIR/qemu-dm-$1.log" 2>/dev/null | tr '\n' '|'; }
+
+cat >"$work/triple.cfg" <<EOF
+name = "$name3"
+memory = 16
+vnc = 0
+on_reboot = 'restart'
+accel = 'soft'
+device_model_args = [ '-bios', '$top/tests/guest-progs/triple.bin' ]
+EOF
+if "$xl" create "$work/triple.cfg" >"$work/create3.out" 2>&1; then
+	wait_for 120 log_has "$name3" "restarted (was domain" &&
+		pass on-reboot-restart-new-domain ||
+		fail on-reboot-restart-new-domain "$(log_tail "$name3")"
+	wait_for 300 log_has "$name3" "restarting too fast" &&
+		wait_for 20 not_listed "$name3" &&
+		pass restart-loop-stops ||
+		fail restart-loop-stops "$(log_tail "$name3")"
+else
+	fail on-reboot-restart-new-domain "$(tr '\n' ' ' <"$work/create3.out")"
+fi
+if "$xl" create "$work/triple.cfg" name="$name4" on_reboot=preserve \
+	>"$work/create4.out" 2>&1; then
+	wait_for 120 state_is "$name4" "---s--" && pass on-reboot-preserve ||
+		fail on-reboot-preserve "state '$(state_of "$name4")'"
+	"$xl" destroy "$name4"
+	not_listed "$name4" && [ -z "$(ls "$HVMD_DIR/xl" | grep -v '\.log$')" ] &&
+		pass destroy-preserved ||
+		fail destroy-preserved "left: $(ls "$HVMD_DIR/xl" | tr '\n' ' ')"
+else
+	fail on-reboot-preserve "$(tr '\n' ' ' <"$work/create4.out")"
+fi
+
+if ! "$top/tests/guest/build-guest.sh" >/dev/null 2>&1; then
+	echo "SKIP: xl/e2e: cannot build the test guest (needs Debian's apt repositories; see tests/guest/build-guest.sh)"
+	exit 0
+fi
 
 cat >"$work/guest.cfg" <<EOF
 # the test guest, booted directly
@@ -120,8 +177,11 @@ wait "$conpid" 2>/dev/null
 conpid=
 exec 3>&-
 
-# a second domain: paused at creation, unpaused, destroyed while running
-if "$xl" create -p "$work/guest.cfg" name="$name2" >"$work/create2.out" 2>&1; then
+# a second domain with an empty CD-ROM drive: paused at creation, a
+# medium inserted and ejected, unpaused, destroyed while running
+truncate -s 1M "$work/cd.iso"
+if "$xl" create -p "$work/guest.cfg" name="$name2" \
+	disk="[',hdc:cdrom,r']" >"$work/create2.out" 2>&1; then
 	pass create-paused
 else
 	fail create-paused "$(tr '\n' ' ' <"$work/create2.out")"
@@ -134,6 +194,18 @@ case "$(state_of "$name2")" in
 *p*) pass list-shows-paused ;;
 *) fail list-shows-paused "state '$(state_of "$name2")'" ;;
 esac
+if "$xl" cd-insert "$name2" hdc "$work/cd.iso" >"$work/cd.out" 2>&1 &&
+	"$xl" list -l "$name2" | grep -q "\"file\" : \"$work/cd.iso\""; then
+	pass cd-insert
+else
+	fail cd-insert "$(tr '\n' ' ' <"$work/cd.out") $("$xl" list -l "$name2" | grep -A1 '"device"' | tr '\n' ' ')"
+fi
+if "$xl" cd-eject "$name2" hdc >"$work/cd.out" 2>&1 &&
+	! "$xl" list -l "$name2" | grep -q "cd.iso"; then
+	pass cd-eject
+else
+	fail cd-eject "$(tr '\n' ' ' <"$work/cd.out")"
+fi
 "$xl" unpause "$name2"
 case "$(state_of "$name2")" in
 r*) pass unpause ;;

@@ -662,8 +662,39 @@ static void test_args(void)
 	domcfg_free(d);
 }
 
-int main(void)
+/* The example configs make install puts in /etc/xen/examples read
+ * without error or unknown keys. */
+static void test_examples(const char *argv0)
 {
+	static const char *const ex[] = { "debian-install", "windows-install",
+					  "bsd-install" };
+	char *dir = g_path_get_dirname(argv0);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ex); i++) {
+		char *path = g_strdup_printf("%s/../../tools/xl/examples/%s.cfg",
+					     dir, ex[i]);
+		char name[64];
+		struct xlcfg *c = xlcfg_new();
+		struct domcfg *d = NULL;
+		char *err = NULL;
+
+		snprintf(name, sizeof(name), "domcfg/example-%s", ex[i]);
+		if (xlcfg_parse_file(c, path, &err) == 0)
+			d = domcfg_from_xlcfg(c, &err);
+		test_check(name, d && count_notes(d, "unknown key") == 0 &&
+			   d->disks->len == 2, "%s", d ? "unknown keys or disks" :
+			   err);
+		domcfg_free(d);
+		xlcfg_free(c);
+		g_free(err);
+		g_free(path);
+	}
+	g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
@@ -675,6 +706,7 @@ int main(void)
 	test_bad_keys();
 	test_keys();
 	test_args();
+	test_examples(argv[0]);
 	unlink(cfgpath);
 	rmdir(tmpdir);
 	return test_exit();

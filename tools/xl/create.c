@@ -319,8 +319,19 @@ static int hvmd_create(struct create_ctx *c, uint32_t *domid, char **err)
 	};
 	struct hvctl_create_reply r;
 	uint32_t rlen = sizeof(r);
-	int ret = hvctl_ensure_hvmd();
+	int ret, saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
 
+	/* An hvmd started here logs to a file beside its socket, not to
+	 * this terminal (it outlives xl). */
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	ret = hvctl_ensure_hvmd();
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	if (null >= 0)
+		close(null);
 	if (ret < 0) {
 		*err = g_strdup_printf("cannot start hvmd: %s", strerror(-ret));
 		return ret;
@@ -522,8 +533,10 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 	}
 	g_clear_pointer(err, g_free);
 	if (c->d->vncpasswd && st.vnc_port) {
-		char *a = g_strdup_printf("{\"password\": \"%s\"}", c->d->vncpasswd);
+		char *pw = g_strescape(c->d->vncpasswd, NULL);
+		char *a = g_strdup_printf("{\"password\": \"%s\"}", pw);
 
+		g_free(pw);
 		if ((n = qmpc_call(q, "change-vnc-password", a, err)))
 			json_node_free(n);
 		else
@@ -618,11 +631,19 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 	return kind;
 }
 
+/* A guest that dies this soon after it started this many times in a
+ * row is not restarted again (a config that cannot boot would loop). */
+#define QUICK_LIFE_S    10
+#define QUICK_RESTARTS  5
+
 static void watcher(struct create_ctx *c, uint32_t domid, int ready_fd)
 {
+	unsigned quick = 0;
+
 	for (;;) {
 		char *err = NULL;
 		pid_t dm = 0;
+		time_t born = time(NULL);
 		int kind = run_once(c, domid, &ready_fd, &dm, &err);
 		enum xl_action act;
 		const char *what;
@@ -691,6 +712,14 @@ static void watcher(struct create_ctx *c, uint32_t domid, int ready_fd)
 			exit(0);
 		}
 		/* restart: a new domain, the same guest, a new device model */
+		quick = time(NULL) - born < QUICK_LIFE_S ? quick + 1 : 0;
+		if (quick >= QUICK_RESTARTS) {
+			wlog(c->d->name, domid, "restarting too fast (%u lives "
+			     "shorter than %d s in a row); not restarting",
+			     quick, QUICK_LIFE_S);
+			xl_dom_remove(domid);
+			exit(1);
+		}
 		{
 			uint32_t nid;
 			unsigned restarts = 0;

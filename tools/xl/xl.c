@@ -274,6 +274,51 @@ static double host_cpu_time(void)
 	return (double)(u + n + s) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The device model's drives and their media (QMP query-block), while it
+ * runs: "disks": [ { "device": "ide1-cd0", "file": "/x.iso" } ... ] */
+static void add_block_info(JsonBuilder *b, const struct xl_dom *d)
+{
+	char *err = NULL;
+	struct qmpc *q;
+	JsonNode *n;
+	JsonArray *a;
+
+	if (!d->dm_pid || !pid_alive(d->dm_pid))
+		return;
+	q = qmpc_connect(xl_dom_path(d->domid, "qmp.sock"), &err);
+	g_free(err);
+	err = NULL;
+	if (!q)
+		return;
+	n = qmpc_call(q, "query-block", NULL, &err);
+	g_free(err);
+	qmpc_close(q);
+	if (!n)
+		return;
+	a = JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+	json_builder_set_member_name(b, "disks");
+	json_builder_begin_array(b);
+	for (guint k = 0; a && k < json_array_get_length(a); k++) {
+		JsonObject *o = json_array_get_object_element(a, k);
+		JsonObject *in = o && json_object_has_member(o, "inserted") ?
+			json_object_get_object_member(o, "inserted") : NULL;
+
+		if (!o || !json_object_has_member(o, "device"))
+			continue;
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "device");
+		json_builder_add_string_value(b,
+			json_object_get_string_member(o, "device"));
+		json_builder_set_member_name(b, "file");
+		json_builder_add_string_value(b, in &&
+			json_object_has_member(in, "file") ?
+			json_object_get_string_member(in, "file") : "");
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_node_free(n);
+}
+
 static void print_long(uint32_t domid, const struct hvctl_dom_info *i)
 {
 	struct xl_dom *d = xl_dom_load(domid);
@@ -331,6 +376,7 @@ static void print_long(uint32_t domid, const struct hvctl_dom_info *i)
 		json_builder_add_int_value(b, d->restarts);
 		json_builder_set_member_name(b, "config");
 		json_builder_add_string_value(b, d->config ? d->config : "");
+		add_block_info(b, d);
 	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
@@ -632,8 +678,6 @@ int xl_console(uint32_t domid)
 					break;
 			}
 		}
-		if (!in_open && !pid_alive(1))
-			break;
 	}
 	close(fd);
 	restore_tty();
