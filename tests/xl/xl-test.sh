@@ -93,6 +93,18 @@ else
 	fail on-reboot-preserve "$(tr '\n' ' ' <"$work/create4.out")"
 fi
 
+# a device model killed: reported in the log, domain and state removed
+if "$xl" create -p "$work/triple.cfg" name="$name4" >"$work/create5.out" 2>&1; then
+	id5=$(domid_of "$name4")
+	dmpid5=$(sed -n 's/^dm_pid=//p' "$HVMD_DIR/xl/$id5/info" 2>/dev/null)
+	[ -n "$dmpid5" ] && kill -9 "$dmpid5"
+	wait_for 60 not_listed "$name4" && wait_for 20 log_has "$name4" "died (signal 9)" &&
+		[ ! -d "$HVMD_DIR/xl/$id5" ] && pass device-model-killed-cleaned-up ||
+		fail device-model-killed-cleaned-up "$(log_tail "$name4")"
+else
+	fail device-model-killed-cleaned-up "$(tr '\n' ' ' <"$work/create5.out")"
+fi
+
 if ! "$top/tests/guest/build-guest.sh" >/dev/null 2>&1; then
 	echo "SKIP: xl/e2e: cannot build the test guest (needs Debian's apt repositories; see tests/guest/build-guest.sh)"
 	exit 0

@@ -495,13 +495,14 @@ static void test_keys(void)
 
 		test_check("domcfg/vif-bridge", !strcmp(v0->mac, "00:16:3e:aa:bb:0c") &&
 			   !strcmp(v0->bridge, "xenbr1") && !strcmp(v0->model, "pcnet") &&
-			   !strcmp(v0->backend, "bridge"), "vif0");
+			   !strcmp(v0->backend, "tap"), "vif0");
 		test_check("domcfg/vif-user", !strcmp(v1->backend, "user") &&
 			   !strcmp(v1->model, "ne2k_pci") &&
 			   !strncmp(v1->mac, "00:16:3e:", 9) && strlen(v1->mac) == 17,
 			   "vif1 %s", v1->mac);
 		test_check("domcfg/vif-script-tap", !strcmp(v2->backend, "tap") &&
 			   !strcmp(v2->script, "/etc/xen/qemu-ifup") &&
+			   !strcmp(v2->bridge, "xenbr0") &&
 			   !strcmp(v2->model, "rtl8139"), "vif2");
 	}
 	test_check("domcfg/usbdevice-list", d->usbdevices->len == 2, "usb");
@@ -550,7 +551,8 @@ static void test_args(void)
 		"uuid = '12345678-9abc-def0-1234-56789abcdef0'\n"
 		"device_model_args = [ '-no-fd-bootchk' ]\n", NULL, &err);
 	struct dm_args_ctx ctx = { .domid = 7, .vnc_display = -1,
-				   .qmp_path = "/run/q.sock" };
+				   .qmp_path = "/run/q.sock",
+				   .vif_script = "/etc/xen/scripts/qemu-ifup" };
 	GPtrArray *g;
 	char **argv;
 
@@ -597,8 +599,10 @@ static void test_args(void)
 	test_check("dmargs/keymap", pair(argv, "-k", "de") >= 0, "keymap");
 	test_check("dmargs/uuid", pair(argv, "-uuid",
 		   "12345678-9abc-def0-1234-56789abcdef0") >= 0, "uuid");
-	test_check("dmargs/nic-bridge", pair(argv, "-netdev",
-		   "bridge,id=net0,br=xenbr0") >= 0 && pair(argv, "-device",
+	test_check("dmargs/nic-tap-on-bridge", pair(argv, "-netdev",
+		   "tap,id=net0,ifname=vif7.0-emu,bridge=xenbr0,"
+		   "script=/etc/xen/scripts/qemu-ifup,downscript=no") >= 0 &&
+		   pair(argv, "-device",
 		   "pcnet,netdev=net0,mac=00:16:3e:01:02:03") >= 0, "nic0");
 	test_check("dmargs/nic-user", pair(argv, "-netdev", "user,id=net1") >= 0 &&
 		   pair(argv, "-device", "rtl8139,netdev=net1,mac=00:16:3e:01:02:04")
@@ -662,6 +666,58 @@ static void test_args(void)
 	domcfg_free(d);
 }
 
+/* xl.conf: the defaults xend took from xend-config.sxp, Xen's
+ * vif.default.bridge, and a warning for a key neither knows. */
+static void test_globals(void)
+{
+	char path[300];
+	FILE *f;
+	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
+	struct xlcfg *g, *c;
+	struct domcfg *d;
+	char *err = NULL;
+
+	snprintf(path, sizeof(path), "%s/xl.conf", tmpdir);
+	f = fopen(path, "w");
+	if (!f) {
+		test_fail("xlconf/write", "%s", path);
+		return;
+	}
+	fputs("# global defaults\nvif.default.bridge = \"br-lan\"\n"
+	      "vnclisten = '0.0.0.0'\nkeymap = 'fr'\nautoballoon = 0\n"
+	      "vnc-listen = 'x'\n", f);
+	fclose(f);
+	setenv("XL_CONF", path, 1);
+	g = xl_globals_load(notes, &err);
+	test_check("xlconf/read", g && !err, "%s", err ? err : "no file");
+	test_check("xlconf/unknown-key-warned", notes->len == 1 &&
+		   strstr(g_ptr_array_index(notes, 0), "xl.conf:6: unknown key "
+			  "'vnc-listen'"), "%u notes", notes->len);
+	c = parse("name = 'g'\nvif = [ 'model=pcnet', 'bridge=br1' ]\n", NULL, &err);
+	d = c ? domcfg_from_xlcfg_globals(c, g, &err) : NULL;
+	test_check("xlconf/vif-default-bridge", d && d->vifs->len == 2 &&
+		   !strcmp(((struct xl_vif *)g_ptr_array_index(d->vifs, 0))->bridge,
+			   "br-lan") &&
+		   !strcmp(((struct xl_vif *)g_ptr_array_index(d->vifs, 1))->bridge,
+			   "br1"), "bridges");
+	test_check("xlconf/vnclisten-keymap-defaults", d && d->vnclisten &&
+		   !strcmp(d->vnclisten, "0.0.0.0") && d->keymap &&
+		   !strcmp(d->keymap, "fr"), "defaults");
+	domcfg_free(d);
+	xlcfg_free(c);
+	c = parse("name = 'g'\nvnclisten = '127.0.0.1'\nkeymap = 'de'\n",
+		  NULL, &err);
+	d = c ? domcfg_from_xlcfg_globals(c, g, &err) : NULL;
+	test_check("xlconf/config-wins", d && !strcmp(d->vnclisten, "127.0.0.1") &&
+		   !strcmp(d->keymap, "de"), "config");
+	domcfg_free(d);
+	xlcfg_free(c);
+	xlcfg_free(g);
+	unsetenv("XL_CONF");
+	unlink(path);
+	g_ptr_array_free(notes, TRUE);
+}
+
 /* The example configs make install puts in /etc/xen/examples read
  * without error or unknown keys. */
 static void test_examples(const char *argv0)
@@ -707,6 +763,7 @@ int main(int argc, char **argv)
 	test_keys();
 	test_args();
 	test_examples(argv[0]);
+	test_globals();
 	unlink(cfgpath);
 	rmdir(tmpdir);
 	return test_exit();

@@ -11,3 +11,8 @@ install-xl-examples:
 	install -d $(DESTDIR)/etc/xen/examples
 	install -m 644 $(XL_EXAMPLES) $(DESTDIR)/etc/xen/examples/
 .PHONY: install-xl-examples
+install: install-xl-scripts
+install-xl-scripts:
+	install -d $(DESTDIR)/etc/xen/scripts
+	install -m 755 tools/xl/qemu-ifup $(DESTDIR)/etc/xen/scripts/qemu-ifup
+.PHONY: install-xl-scripts

@@ -154,6 +154,32 @@ static bool dropped(struct create_ctx *c, const char *key)
 	return false;
 }
 
+/* The script that puts a vif's tap on its bridge: $XL_VIF_SCRIPT, Xen's
+ * place, else the one beside xl in a build tree; NULL: qemu-dm's default
+ * (/etc/qemu-ifup). */
+static const char *xl_vif_script(void)
+{
+	static char path[4096];
+	const char *env = getenv("XL_VIF_SCRIPT");
+	char self[4000];
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	if (access("/etc/xen/scripts/qemu-ifup", X_OK) == 0)
+		return "/etc/xen/scripts/qemu-ifup";
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (strrchr(self, '/'))
+			*strrchr(self, '/') = '\0';
+		snprintf(path, sizeof(path), "%s/../tools/xl/qemu-ifup", self);
+		if (access(path, X_OK) == 0)
+			return path;
+	}
+	return NULL;
+}
+
 static GPtrArray *build_args(struct create_ctx *c, uint32_t domid,
 			     const char *monitor_path)
 {
@@ -161,6 +187,7 @@ static GPtrArray *build_args(struct create_ctx *c, uint32_t domid,
 	struct dm_args_ctx actx = {
 		.domid = domid, .vnc_display = c->vnc_display,
 		.qmp_path = qmp, .monitor_path = monitor_path,
+		.vif_script = xl_vif_script(),
 	};
 	GPtrArray *groups = dm_args_build(c->d, &actx);
 
@@ -841,7 +868,18 @@ int cmd_create(int argc, char **argv)
 	for (guint i = 0; i < over->len; i++)
 		if (xlcfg_override(c.cfg, g_ptr_array_index(over, i), &err) < 0)
 			xl_die("%s", err);
-	c.d = domcfg_from_xlcfg(c.cfg, &err);
+	{
+		GPtrArray *gnotes = g_ptr_array_new_with_free_func(g_free);
+		struct xlcfg *globals = xl_globals_load(gnotes, &err);
+
+		if (err)
+			xl_die("%s", err);
+		for (guint i = 0; i < gnotes->len; i++)
+			xl_msg("%s", (char *)g_ptr_array_index(gnotes, i));
+		g_ptr_array_free(gnotes, TRUE);
+		c.d = domcfg_from_xlcfg_globals(c.cfg, globals, &err);
+		xlcfg_free(globals);
+	}
 	if (!c.d)
 		xl_die("%s", err);
 	for (guint i = 0; i < c.d->notes->len; i++)

@@ -93,7 +93,10 @@ static void add_disks(GPtrArray *gs, const struct domcfg *d)
 	}
 }
 
-static void add_vifs(GPtrArray *gs, const struct domcfg *d, long domid)
+/* A tap named vif<ID>.<N>-emu as Xen names it, on the vif's bridge: the
+ * device model runs script IFNAME BRIDGE (the vif's script=, else xl's). */
+static void add_vifs(GPtrArray *gs, const struct domcfg *d, long domid,
+		     const char *vif_script)
 {
 	for (guint i = 0; i < d->vifs->len; i++) {
 		const struct xl_vif *v = g_ptr_array_index(d->vifs, i);
@@ -109,11 +112,12 @@ static void add_vifs(GPtrArray *gs, const struct domcfg *d, long domid)
 			else if (domid >= 0)
 				g_string_append_printf(s, ",ifname=vif%ld.%u-emu",
 						       domid, i);
-			if (v->script)
+			if (v->bridge)
+				g_string_append_printf(s, ",bridge=%s", v->bridge);
+			if (v->script || vif_script)
 				g_string_append_printf(s, ",script=%s,downscript=no",
-						       v->script);
-		} else if (!strcmp(v->backend, "bridge")) {
-			g_string_append_printf(s, ",br=%s", v->bridge);
+						       v->script ? v->script :
+						       vif_script);
 		}
 		arg(g, "-netdev");
 		arg(g, s->str);
@@ -231,7 +235,7 @@ GPtrArray *dm_args_build(const struct domcfg *d, const struct dm_args_ctx *ctx)
 			arg(g, g_ptr_array_index(d->usbdevices, i));
 		}
 	}
-	add_vifs(gs, d, ctx->domid);
+	add_vifs(gs, d, ctx->domid, ctx->vif_script);
 	if (!d->acpi)
 		arg(group(gs, "acpi", true), "-no-acpi");
 	add_rtc(gs, d);

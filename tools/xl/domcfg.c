@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include "hvm/ioreq.h"
 #include "tools/xl/domcfg.h"
@@ -18,7 +19,16 @@ struct reader {
 	struct xlcfg *cfg;
 	struct domcfg *d;
 	char *err;
+	struct xlcfg *globals;  /* xl.conf, or NULL */
 };
+
+/* A string default from xl.conf, or NULL. */
+static const char *global_str(struct reader *r, const char *key)
+{
+	struct xlsetting *s = r->globals ? xlcfg_get(r->globals, key) : NULL;
+
+	return s && s->val->type != XLV_LIST ? s->val->str : NULL;
+}
 
 __attribute__((format(printf, 3, 4)))
 static void fail(struct reader *r, const struct xlsetting *s,
@@ -520,10 +530,9 @@ static bool add_vif(struct reader *r, const struct xlsetting *s,
 				goto bad;
 			}
 		} else if (!strcmp(item, "netdev")) {
-			if (strcmp(val, "user") && strcmp(val, "tap") &&
-			    strcmp(val, "bridge")) {
-				fail(r, s, "'%s': netdev=%s: expected user, tap "
-				     "or bridge", spec, val);
+			if (strcmp(val, "user") && strcmp(val, "tap")) {
+				fail(r, s, "'%s': netdev=%s: expected user or "
+				     "tap", spec, val);
 				goto bad;
 			}
 			g_free(v->backend);
@@ -547,9 +556,14 @@ static bool add_vif(struct reader *r, const struct xlsetting *s,
 	if (!v->model)
 		v->model = g_strdup("rtl8139");
 	if (!v->backend)
-		v->backend = g_strdup(v->script ? "tap" : "bridge");
-	if (!strcmp(v->backend, "bridge") && !v->bridge)
-		v->bridge = g_strdup("xenbr0");
+		v->backend = g_strdup("tap");
+	if (!strcmp(v->backend, "tap") && !v->bridge) {
+		const char *gb = global_str(r, "vif.default.bridge");
+
+		if (!gb)
+			gb = global_str(r, "defaultbridge");
+		v->bridge = g_strdup(gb ? gb : "xenbr0");
+	}
 	if (!v->mac) {
 		/* Xen's range: 00:16:3e, the rest random */
 		v->mac = g_strdup_printf("00:16:3e:%02x:%02x:%02x",
@@ -801,6 +815,8 @@ static void read_display(struct reader *r)
 		if (!d->vnclisten)
 			d->vnclisten = g_strdup(v);
 	}
+	if (!d->vnclisten && global_str(r, "vnclisten"))
+		d->vnclisten = g_strdup(global_str(r, "vnclisten"));
 	if ((s = get_num(r, "vncdisplay", &n))) {
 		if (n < 0 || n >= 65536 - 5900) {
 			fail(r, s, "%lld: expected a display number (port "
@@ -812,8 +828,12 @@ static void read_display(struct reader *r)
 	}
 	if (get_bool(r, "vncunused", &b))
 		d->vncunused = b;
-	if ((s = get_str(r, "vncpasswd", &v)) && *v)
-		d->vncpasswd = g_strdup(v);
+	if ((s = get_str(r, "vncpasswd", &v))) {
+		if (*v)
+			d->vncpasswd = g_strdup(v);
+	} else if (global_str(r, "vncpasswd") && *global_str(r, "vncpasswd")) {
+		d->vncpasswd = g_strdup(global_str(r, "vncpasswd"));
+	}
 	if (get_bool(r, "vncviewer", &b))
 		d->vncviewer = b;
 	if (get_bool(r, "vncconsole", &b))
@@ -848,6 +868,8 @@ static void read_display(struct reader *r)
 	}
 	if ((s = get_str(r, "keymap", &v)))
 		d->keymap = g_strdup(v);
+	else if (global_str(r, "keymap"))
+		d->keymap = g_strdup(global_str(r, "keymap"));
 }
 
 static void read_devices(struct reader *r)
@@ -1030,8 +1052,55 @@ static void read_general(struct reader *r)
 
 struct domcfg *domcfg_from_xlcfg(struct xlcfg *cfg, char **err)
 {
+	return domcfg_from_xlcfg_globals(cfg, NULL, err);
+}
+
+struct xlcfg *xl_globals_load(GPtrArray *notes, char **err)
+{
+	static const char *const known[] = {
+		/* ours: xend-config.sxp's defaults */
+		"vnclisten", "vncpasswd", "keymap",
+		/* Xen's xl.conf: vif.default.bridge is used, the rest are
+		 * about Xen itself */
+		"vif.default.bridge", "defaultbridge", "vif.default.script",
+		"vifscript", "vif.default.gatewaydev", "autoballoon",
+		"run_hotplug_scripts", "lockfile", "output_format",
+		"blkdev_start", "claim_mode", "max_grant_frames",
+		"max_maptrack_frames", "max_grant_version", "vm.cpumask",
+		"vm.pv.cpumask", "vm.hvm.cpumask", "remus.default.netbufscript",
+		"colo.default.proxyscript",
+	};
+	const char *path = getenv("XL_CONF") ? getenv("XL_CONF")
+					     : "/etc/xen/xl.conf";
+	struct xlcfg *g;
+
+	if (access(path, F_OK) != 0)
+		return NULL;
+	g = xlcfg_new();
+	if (xlcfg_parse_file(g, path, err) < 0) {
+		xlcfg_free(g);
+		return NULL;
+	}
+	for (guint i = 0; i < g->settings->len; i++) {
+		struct xlsetting *s = g_ptr_array_index(g->settings, i);
+		bool ok = false;
+
+		for (size_t k = 0; k < G_N_ELEMENTS(known); k++)
+			if (!strcmp(s->key, known[k]))
+				ok = true;
+		if (!ok)
+			g_ptr_array_add(notes, g_strdup_printf("warning: %s: "
+				"unknown key '%s' ignored", xlcfg_where(s),
+				s->key));
+	}
+	return g;
+}
+
+struct domcfg *domcfg_from_xlcfg_globals(struct xlcfg *cfg,
+					 struct xlcfg *globals, char **err)
+{
 	struct domcfg *d = g_new0(struct domcfg, 1);
-	struct reader r = { cfg, d, NULL };
+	struct reader r = { cfg, d, NULL, globals };
 
 	d->disks = g_ptr_array_new_with_free_func(disk_free);
 	d->vifs = g_ptr_array_new_with_free_func(vif_free);

@@ -35,7 +35,7 @@ struct xl_vif {
 	char *model;            /* rtl8139 (Xen's default), ne2k_pci, pcnet ... */
 	char *script;
 	char *vifname;
-	char *backend;          /* "tap", "bridge" or "user" (our addition) */
+	char *backend;          /* "tap", or "user" (our netdev=user) */
 	char *where;
 };
 
@@ -72,6 +72,14 @@ struct domcfg {
  * on a bad value.  Notes (keys accepted but not provided, ignored keys)
  * and one warning per unknown key go to d->notes. */
 struct domcfg *domcfg_from_xlcfg(struct xlcfg *cfg, char **err);
+/* The same with xl's global config (/etc/xen/xl.conf, may be NULL): the
+ * defaults xend took from xend-config.sxp (vnclisten, vncpasswd, keymap)
+ * and Xen's vif.default.bridge. */
+struct domcfg *domcfg_from_xlcfg_globals(struct xlcfg *cfg,
+					 struct xlcfg *globals, char **err);
+/* Read xl.conf ($XL_CONF, else /etc/xen/xl.conf): NULL when there is none;
+ * errors and unknown keys are notes in *notes (char *). */
+struct xlcfg *xl_globals_load(GPtrArray *notes, char **err);
 void domcfg_free(struct domcfg *d);
 
 const char *xl_action_name(enum xl_action a);
@@ -94,6 +102,7 @@ struct dm_args_ctx {
 	int vnc_display;        /* chosen display, -1: none */
 	const char *qmp_path;   /* xl's QMP server socket, or NULL */
 	const char *monitor_path;   /* the watcher's socket, or NULL */
+	const char *vif_script;     /* puts a tap on its bridge, or NULL */
 };
 
 /* The groups for d, in command-line order (a GPtrArray of

@@ -87,7 +87,9 @@ static bool is_ident_start(int c)
 
 static bool is_ident(int c)
 {
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '-';
+	/* '.' for xl.conf's keys (vif.default.bridge) */
+	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '.';
 }
 
 static bool is_word(int c)
