@@ -51,13 +51,13 @@ for app in sh mount umount mkdir cat echo ls sleep poweroff reboot halt \
 	modprobe insmod nproc hwclock date grep sed awk head tail \
 	sha256sum dd wc ifconfig ip udhcpc ping mknod uname dmesg stty \
 	setsid cttyhack getty login true false seq od tr printf wget readlink \
-	basename; do
+	basename acpid; do
 	ln -sf busybox "root/bin/$app"
 done
 
 # Drivers for the emulated devices, with what they depend on.
 mods="ata_piix ata_generic sd_mod sr_mod isofs ne2k-pci pcnet32 8139too 8139cp
-      uhci-hcd usbhid hid-generic evdev"
+      uhci-hcd usbhid hid-generic evdev button"
 mdir="kernel/lib/modules/$kver"
 : >root/lib/modules/"$kver"/modules.dep
 want=""

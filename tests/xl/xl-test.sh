@@ -3,8 +3,9 @@
 # xl end to end on the software CPU, with one boot of the test guest
 # (tests/guest/build-guest.sh): xl create of a direct-boot config with
 # serial='pty', xl list shows it running, xl console reaches its shell,
-# a power-off from inside follows on_poweroff='destroy' (domain, device
-# model and state gone); then a second domain is created paused with an
+# xl shutdown -w powers it off through the ACPI power button (the guest's
+# acpid) and on_poweroff='destroy' follows (domain, device model and
+# state gone); then a second domain is created paused with an
 # empty CD-ROM drive, gets a medium inserted and ejected (QMP), is
 # unpaused and removed by xl destroy while it runs.
 # Before that, without Linux: a guest program that triple-faults at once
@@ -160,8 +161,19 @@ else
 	show_log console "$work/console.out"
 fi
 
-# power-off from inside: on_poweroff='destroy' removes everything
-printf 'poweroff -f\n' >&3
+# xl shutdown -w: the ACPI power button, which the guest's acpid turns
+# into a power-off; on_poweroff='destroy' removes everything
+if timeout 180 "$xl" shutdown -w "$name" >"$work/shutdown.out" 2>&1 &&
+	[ -z "$(state_of "$name")" ]; then
+	pass shutdown-w-acpi-power-button
+else
+	fail shutdown-w-acpi-power-button "$(tr '\n' ' ' <"$work/shutdown.out")"
+	printf 'poweroff -f\n' >&3
+fi
+sleep 1
+grep -q "GUEST: power button" "$work/console.out" &&
+	pass guest-saw-power-button ||
+	fail guest-saw-power-button "no marker on the console"
 t=0
 while [ $t -lt 120 ] && [ -n "$(state_of "$name")" ]; do
 	sleep 1

@@ -436,7 +436,8 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 	long log_from = file_size(c->log);
 	pid_t pid;
 	int status = 0, kind = STOP_NONE;
-	bool exited = false, qmp_reset = false, qmp_shutdown = false;
+	bool exited = false, connected = false, qmp_reset = false;
+	bool qmp_shutdown = false, qmp_host = false;
 	JsonNode *n;
 
 	if (lfd < 0) {
@@ -489,17 +490,19 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 
 	/* The device model connects to our socket once its machine is
 	 * built; it answers QMP once the domain runs (or waits, -S). */
-	for (int waited = 0; !q; waited += 100) {
+	for (int waited = 0; !q && !connected; waited += 100) {
 		struct pollfd p = { .fd = lfd, .events = POLLIN };
 		int r = poll(&p, 1, 100);
 
 		if (r > 0) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
-			if (fd >= 0 && !(q = qmpc_adopt(fd, 60000, err)))
-				break;
+			if (fd >= 0) {
+				connected = true;
+				q = qmpc_adopt(fd, 60000, err);
+			}
 		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
+		if (!q && waitpid(pid, &status, WNOHANG) == pid) {
 			exited = true;
 			break;
 		}
@@ -513,13 +516,19 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 	close(lfd);
 	unlink(mon_path);
 	g_free(mon_path);
-	if (q && (n = qmpc_call(q, "query-status", NULL, err)))
+	if (q && (n = qmpc_call(q, "query-status", NULL, err))) {
 		json_node_free(n);
-	else if (q) {
+	} else if (q) {
 		qmpc_close(q);
 		q = NULL;
 	}
-	if (!q) {
+	/* It connected, then ended before it answered: it ran (a guest that
+	 * resets at once); its exit status and hvmd's events say how. */
+	if (!q && connected && !exited) {
+		waitpid(pid, &status, 0);
+		exited = true;
+	}
+	if (!q && !(connected && WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char *tail;
 
 		if (!exited) {
@@ -543,7 +552,7 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 		return -1;
 	}
 	/* the serial console's pty, for xl console */
-	if ((n = qmpc_call(q, "query-chardev", NULL, err))) {
+	if (q && (n = qmpc_call(q, "query-chardev", NULL, err))) {
 		JsonArray *a = JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
 
 		for (guint i = 0; a && i < json_array_get_length(a); i++) {
@@ -559,7 +568,7 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 		json_node_free(n);
 	}
 	g_clear_pointer(err, g_free);
-	if (c->d->vncpasswd && st.vnc_port) {
+	if (q && c->d->vncpasswd && st.vnc_port) {
 		char *pw = g_strescape(c->d->vncpasswd, NULL);
 		char *a = g_strdup_printf("{\"password\": \"%s\"}", pw);
 
@@ -586,17 +595,18 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 
 	/* Wait for the device model to end, hearing why from its QMP
 	 * events and hvmd's. */
-	while (!exited) {
+	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = qmpc_fd(q), .events = POLLIN },
+			{ .fd = q ? qmpc_fd(q) : -1, .events = POLLIN },
 			{ .fd = h ? hvctl_fd(h) : -1, .events = POLLIN },
 		};
 		JsonObject *ev;
 		struct hvctl_event hev;
 		bool closed = false;
 
-		poll(p, 2, 500);
-		while ((ev = qmpc_next_event(q, 0, &closed))) {
+		if (!exited)
+			poll(p, 2, 500);
+		while (q && (ev = qmpc_next_event(q, 0, &closed))) {
 			const char *name = json_object_get_string_member(ev, "event");
 
 			if (name && !strcmp(name, "SHUTDOWN") &&
@@ -609,6 +619,8 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 					qmp_reset = true;
 				else if (!strcmp(why, "guest-shutdown"))
 					qmp_shutdown = true;
+				else if (!strncmp(why, "host-", 5))
+					qmp_host = true;
 			}
 			json_object_unref(ev);
 		}
@@ -635,11 +647,18 @@ static int run_once(struct create_ctx *c, uint32_t domid, int *ready_fd,
 				}
 			}
 		}
+		if (exited)
+			break;
 		if (waitpid(pid, &status, WNOHANG) == pid)
-			exited = true;
+			exited = true;  /* one more round for the last events */
 	}
 	qmpc_close(q);
 	hvctl_close(h);
+	/* A device model that ends itself with status 0 without a power-off
+	 * was reset by its guest before we heard (-no-reboot). */
+	if (kind == STOP_NONE && !qmp_host && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		kind = STOP_REBOOT;
 	if (qmp_shutdown && kind != STOP_CRASH)
 		kind = STOP_POWEROFF;
 	if (qmp_reset && kind != STOP_CRASH && kind != STOP_POWEROFF)
