@@ -25,11 +25,12 @@ name=xltest-$$
 name2=xltest2-$$
 name3=xltrip-$$
 name4=xlpreserve-$$
+name5=xlother-$$
 
 cleanup() {
 	[ -n "${conpid:-}" ] && kill "$conpid" 2>/dev/null
 	exec 3>&- 2>/dev/null
-	for n in "$name" "$name2" "$name3" "$name4"; do
+	for n in "$name" "$name2" "$name3" "$name4" "$name5"; do
 		"$xl" destroy "$n" >/dev/null 2>&1
 	done
 	rm -rf "$work"
@@ -61,6 +62,7 @@ wait_for() {
 log_has() { grep -q -- "$2" "$XL_LOG_DIR/qemu-dm-$1.log"; }
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
 not_listed() { [ -z "$(state_of "$1")" ]; }
+no_dir() { [ ! -d "$1" ]; }
 log_tail() { tail -n 3 "$XL_LOG_DIR/qemu-dm-$1.log" 2>/dev/null | tr '\n' '|'; }
 
 cat >"$work/triple.cfg" <<EOF
@@ -94,16 +96,29 @@ else
 	fail on-reboot-preserve "$(tr '\n' ' ' <"$work/create4.out")"
 fi
 
-# a device model killed: reported in the log, domain and state removed
-if "$xl" create -p "$work/triple.cfg" name="$name4" >"$work/create5.out" 2>&1; then
+# two domains at once: distinct IDs and logs; one's device model killed
+# is reported in its log and cleaned up, the other keeps running
+if "$xl" create -p "$work/triple.cfg" name="$name4" >"$work/create5.out" 2>&1 &&
+	"$xl" create -p "$work/triple.cfg" name="$name5" >"$work/create6.out" 2>&1; then
 	id5=$(domid_of "$name4")
+	id6=$(domid_of "$name5")
+	[ -n "$id5" ] && [ -n "$id6" ] && [ "$id5" != "$id6" ] &&
+		[ -f "$XL_LOG_DIR/qemu-dm-$name4.log" ] &&
+		[ -f "$XL_LOG_DIR/qemu-dm-$name5.log" ] &&
+		pass two-domains-distinct-ids-and-logs ||
+		fail two-domains-distinct-ids-and-logs "IDs '$id5' '$id6'"
 	dmpid5=$(sed -n 's/^dm_pid=//p' "$HVMD_DIR/xl/$id5/info" 2>/dev/null)
 	[ -n "$dmpid5" ] && kill -9 "$dmpid5"
 	wait_for 60 not_listed "$name4" && wait_for 20 log_has "$name4" "died (signal 9)" &&
-		[ ! -d "$HVMD_DIR/xl/$id5" ] && pass device-model-killed-cleaned-up ||
+		wait_for 20 no_dir "$HVMD_DIR/xl/$id5" &&
+		pass device-model-killed-cleaned-up ||
 		fail device-model-killed-cleaned-up "$(log_tail "$name4")"
+	state_is "$name5" "--p---" && ! log_has "$name5" "died" &&
+		pass other-domain-unaffected ||
+		fail other-domain-unaffected "state '$(state_of "$name5")'"
+	"$xl" destroy "$name5"
 else
-	fail device-model-killed-cleaned-up "$(tr '\n' ' ' <"$work/create5.out")"
+	fail two-domains-distinct-ids-and-logs "$(cat "$work/create5.out" "$work/create6.out" 2>/dev/null | tr '\n' ' ')"
 fi
 
 if ! "$top/tests/guest/build-guest.sh" >/dev/null 2>&1; then

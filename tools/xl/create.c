@@ -348,37 +348,50 @@ static int hvmd_create(struct create_ctx *c, uint32_t *domid, char **err)
 	uint32_t rlen = sizeof(r);
 	int ret, saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
 
-	/* An hvmd started here logs to a file beside its socket, not to
-	 * this terminal (it outlives xl). */
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDERR_FILENO);
-	ret = hvctl_ensure_hvmd();
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
+	/* An hvmd that was just leaving (--idle-exit) may close on us
+	 * between the check and the request: start one again and retry. */
+	for (int attempt = 0;; attempt++) {
+		bool transport;
+
+		/* An hvmd started here logs to a file beside its socket, not
+		 * to this terminal (it outlives xl). */
+		if (saved >= 0 && null >= 0)
+			dup2(null, STDERR_FILENO);
+		ret = hvctl_ensure_hvmd();
+		if (saved >= 0)
+			dup2(saved, STDERR_FILENO);
+		if (ret < 0) {
+			*err = g_strdup_printf("cannot start hvmd: %s",
+					       strerror(-ret));
+			break;
+		}
+		ret = hvctl_connect(&h, NULL);
+		if (ret == 0) {
+			g_strlcpy(cr.name, c->d->name, sizeof(cr.name));
+			rlen = sizeof(r);
+			ret = hvctl_call(h, HVCTL_DOMAIN_CREATE, &cr, sizeof(cr),
+					 NULL, 0, &r, &rlen, NULL, NULL);
+			hvctl_close(h);
+		}
+		transport = ret == -ENOENT || ret == -ECONNREFUSED ||
+			    ret == -EPIPE || ret == -ECONNRESET;
+		if (ret == 0 || !transport || attempt == 2) {
+			if (ret < 0)
+				*err = g_strdup_printf("hvmd cannot create the "
+					"domain: %s%s", strerror(-ret),
+					ret == -ENODEV ? " (no usable /dev/kvm "
+					"for accel='kvm')" : ret == -ENOMEM ?
+					" (memory)" : "");
+			break;
+		}
+		usleep(200000);
 	}
+	if (saved >= 0)
+		close(saved);
 	if (null >= 0)
 		close(null);
-	if (ret < 0) {
-		*err = g_strdup_printf("cannot start hvmd: %s", strerror(-ret));
+	if (ret < 0)
 		return ret;
-	}
-	ret = hvctl_connect(&h, NULL);
-	if (ret < 0) {
-		*err = g_strdup_printf("cannot reach hvmd in %s: %s",
-				       hvctl_socket_dir(), strerror(-ret));
-		return ret;
-	}
-	g_strlcpy(cr.name, c->d->name, sizeof(cr.name));
-	ret = hvctl_call(h, HVCTL_DOMAIN_CREATE, &cr, sizeof(cr), NULL, 0, &r,
-			 &rlen, NULL, NULL);
-	hvctl_close(h);
-	if (ret < 0) {
-		*err = g_strdup_printf("hvmd cannot create the domain: %s%s",
-			strerror(-ret), ret == -ENODEV ? " (no usable /dev/kvm "
-			"for accel='kvm')" : ret == -ENOMEM ? " (memory)" : "");
-		return ret;
-	}
 	*domid = r.domid;
 	return 0;
 }
