@@ -228,8 +228,14 @@ static enum td_result uhci_td(struct uhci *s, uint32_t gpa, uint32_t *td)
 	struct usb_packet p;
 	int r;
 
-	if (!(ctrl & TD_ACTIVE))
+	if (!(ctrl & TD_ACTIVE)) {
+		/* The spec: IOC on a TD fetched inactive still interrupts at
+		 * the end of the frame (Linux's uhci-hcd asks for its next
+		 * interrupt this way). */
+		if (ctrl & TD_IOC)
+			s->ioc_pending = true;
 		return TD_NEXT_QH;
+	}
 	if (ctrl & TD_IOS)              /* isochronous: nothing of ours */
 		return TD_NEXT_QH;
 	if ((pid != USB_PID_SETUP && pid != USB_PID_IN && pid != USB_PID_OUT) ||

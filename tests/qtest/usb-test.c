@@ -516,6 +516,16 @@ static void schedule_errors(void)
 	c = run(0, 0, 5);
 	test_check("usb/no-device-timeout", (c & TD_TIMEOUT) &&
 		   !(c & TD_ACTIVE), "status %#x", c);
+	/* IOC on a TD that is already inactive still interrupts. */
+	wr(0x02, 0x3f);
+	wr(0x04, 0x04);
+	td_write(0, 1, TD_IOC, token(PID_IN, 5, 1, false, 8), BUF);
+	qts_writel(q, QH + 4, TDS);
+	step_ms(2);
+	test_check("usb/ioc-on-inactive-td", (rd(0x02) & 0x01) &&
+		   qts_get_irq(q, IRQ) && td_ctrl(0) == TD_IOC,
+		   "sts %#x irq %d", rd(0x02), qts_get_irq(q, IRQ));
+	wr(0x04, 0x00);
 	wr(0x02, 0x3f);
 }
 
