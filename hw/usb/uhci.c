@@ -17,7 +17,7 @@
  *
  * Idle: a frame whose only work was NAKs (a HID device with nothing to
  * report) counts as idle; after IDLE_FRAMES of those the frame timer
- * slows to one frame every IDLE_POLL_FRAMES (16 ms; the frame number still
+ * slows to one frame every IDLE_POLL_FRAMES (32 ms; the frame number still
  * counts at 1 kHz), and with nothing attached, or the controller
  * stopped, it does not run at all.  A device with a new report, a port
  * change or any register write brings back the 1 ms frame at once.
@@ -89,7 +89,7 @@
 #define FRAME_BYTES 1500        /* full speed: 12 Mbit/s per ms, roughly */
 #define QH_SEEN_MAX 32
 #define IDLE_FRAMES 32
-#define IDLE_POLL_FRAMES 16
+#define IDLE_POLL_FRAMES 32
 #define CATCHUP_FRAMES 8        /* frames walked for one late tick */
 
 struct uhci {

@@ -10,7 +10,8 @@
 #   smp1: -smp 1: the kernel's log on the serial console up to /init,
 #         the shell's marker, power-off with status 0; with -usbdevice
 #         tablet and keyboard: uhci-hcd and usbhid bind both (0627:0001),
-#         and a position and a key sent over QMP arrive as evdev events.
+#         and a position and keys sent over QMP arrive as evdev events
+#         and as a line typed on the console's tty1.
 #         And network cards (NE2000 PCI, RTL8139C+, PCnet-PCI II, and
 #         an RTL8139C for 8139too) each
 #         on user networking: Linux's driver gets an address by DHCP,
@@ -126,7 +127,7 @@ inject() {
 		sleep 1; i=$((i + 1))
 	done
 	python3 - "$1" <<'EOF' >/dev/null 2>&1
-import json, socket, sys
+import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 f = s.makefile("rw")
@@ -140,8 +141,10 @@ cmd({"execute": "qmp_capabilities"})
 cmd({"execute": "input-send-event", "arguments": {"events": [
     {"type": "abs", "data": {"axis": "x", "value": 12345}},
     {"type": "abs", "data": {"axis": "y", "value": 23456}}]}})
-cmd({"execute": "send-key", "arguments": {"keys": [
-    {"type": "qcode", "data": "a"}]}})
+for key in ["a", "h", "i", "ret"]:
+    cmd({"execute": "send-key", "arguments": {"keys": [
+        {"type": "qcode", "data": key}], "hold-time": 50}})
+    time.sleep(0.3)
 EOF
 }
 
@@ -160,6 +163,7 @@ check smp1 usb-tablet-abs-x-12345 has smp1 "GUEST: usb-event type=3 code=0 value
 check smp1 usb-tablet-abs-y-23456 has smp1 "GUEST: usb-event type=3 code=1 value=23456"
 check smp1 usb-keyboard-key-a-down has smp1 "GUEST: usb-event type=1 code=30 value=1"
 check smp1 usb-keyboard-key-a-up has smp1 "GUEST: usb-event type=1 code=30 value=0"
+check smp1 usb-keyboard-types-on-tty1 has smp1 "GUEST: usb-typed ahi"
 check smp1 shell-ready has smp1 "GUEST: shell ready"
 check smp1 poweroff-exit-status-0 status_is smp1 0
 check smp1 no-kernel-warnings clean_kernel_log smp1
