@@ -23,7 +23,7 @@ static char *dir;
 static char *make_image(const char *name, size_t size, unsigned char fill)
 {
 	char *path = g_build_filename(dir, name, NULL);
-	unsigned char *buf = g_malloc(size);
+	unsigned char *buf = g_malloc0(size + 1);
 
 	memset(buf, fill, size);
 	if (!g_file_set_contents(path, (char *)buf, (gssize)size, NULL)) {
