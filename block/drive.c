@@ -26,6 +26,8 @@ struct kv {
 	char *key, *val;
 };
 
+static void free_kv(GPtrArray *a);
+
 static GPtrArray *parse_kv(const char *spec, char **err)
 {
 	GPtrArray *a = g_ptr_array_new();
@@ -65,14 +67,7 @@ static GPtrArray *parse_kv(const char *spec, char **err)
 	return a;
 fail:
 	g_string_free(cur, TRUE);
-	for (guint i = 0; i < a->len; i++) {
-		struct kv *kv = g_ptr_array_index(a, i);
-
-		g_free(kv->key);
-		g_free(kv->val);
-		g_free(kv);
-	}
-	g_ptr_array_free(a, TRUE);
+	free_kv(a);
 	return NULL;
 }
 

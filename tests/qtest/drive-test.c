@@ -64,40 +64,42 @@ static void expect_refused(const char *name, const char *args, const char *want)
 	g_free(err);
 }
 
+/* expect_refused with the arguments made from a format and one value. */
+static void refused_with(const char *name, const char *fmt, const char *arg,
+			 const char *want)
+{
+	char *args = g_strdup_printf(fmt, arg);
+
+	expect_refused(name, args, want);
+	g_free(args);
+}
+
 static void test_bad_input(const char *img)
 {
 	char *empty = make_image("empty.img", 0, 0);
-	char *args;
+	char *two = g_strdup_printf("-hdc %s -cdrom %s", img, img);
 
 	expect_refused("drive/missing-file",
 		       "-drive file=/nonexistent/disk.img,if=ide",
 		       "/nonexistent/disk.img: no such file");
-	args = g_strdup_printf("-drive file=%s,if=ide", dir);
-	expect_refused("drive/directory", args, "is a directory");
-	g_free(args);
-	args = g_strdup_printf("-hda %s", empty);
-	expect_refused("drive/empty-image", args, "is empty (0 bytes)");
-	g_free(args);
-	args = g_strdup_printf("-drive file=%s,if=virtio", img);
-	expect_refused("drive/bad-interface", args, "if=virtio");
-	g_free(args);
-	args = g_strdup_printf("-drive file=%s,index=7", img);
-	expect_refused("drive/bad-index", args, "index=7");
-	g_free(args);
-	args = g_strdup_printf("-drive file=%s,bogus=1", img);
-	expect_refused("drive/unknown-key", args, "'bogus' is not a -drive option");
-	g_free(args);
-	args = g_strdup_printf("-drive file=%s,cache=fast", img);
-	expect_refused("drive/bad-cache", args, "cache=fast");
-	g_free(args);
-	args = g_strdup_printf("-drive file=%s,format=qcow9", img);
-	expect_refused("drive/unknown-format", args, "format=qcow9");
-	g_free(args);
-	args = g_strdup_printf("-hdc %s -cdrom %s", img, img);
-	expect_refused("drive/cdrom-over-hdc", args, "IDE index 2");
-	g_free(args);
+	refused_with("drive/directory", "-drive file=%s,if=ide", dir,
+		     "is a directory");
+	refused_with("drive/empty-image", "-hda %s", empty,
+		     "is empty (0 bytes)");
+	refused_with("drive/bad-interface", "-drive file=%s,if=virtio", img,
+		     "if=virtio");
+	refused_with("drive/bad-index", "-drive file=%s,index=7", img,
+		     "index=7");
+	refused_with("drive/unknown-key", "-drive file=%s,bogus=1", img,
+		     "'bogus' is not a -drive option");
+	refused_with("drive/bad-cache", "-drive file=%s,cache=fast", img,
+		     "cache=fast");
+	refused_with("drive/unknown-format", "-drive file=%s,format=qcow9", img,
+		     "format=qcow9");
+	expect_refused("drive/cdrom-over-hdc", two, "IDE index 2");
 	expect_refused("drive/disk-without-file", "-drive if=ide,media=disk",
 		       "a disk needs file=");
+	g_free(two);
 	g_free(empty);
 }
 
