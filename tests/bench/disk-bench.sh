@@ -56,7 +56,7 @@ run() {
 		case "$line" in
 		*"GUEST: bench "*)
 			what=$(echo "$line" | sed 's/.*GUEST: bench \([a-z-]*\).*/\1/')
-			rate=$(echo "$line" | sed -n 's/.*, \([0-9.]*\)MB\/s.*/\1/p')
+			rate=$(echo "$line" | sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p')
 			echo "$what ${rate:--}" ;;
 		esac
 	done >>"$work/$side"
