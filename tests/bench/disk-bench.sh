@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmark: IDE disk and CD-ROM throughput inside the test guest, beside
 # QEMU's (qemu-system-x86_64 -accel tcg) on the same CD, disk and
-# options: busybox dd with 1 MiB blocks and O_DIRECT, 256 MiB written to
+# options: busybox dd with 1 MiB blocks and O_DIRECT, timed by the host
+# between markers the guest prints around it, 256 MiB written to
 # and read from hda (a raw image, cache=writeback on both), and the whole
 # CD read (the guest by direct boot, the CD in the drive); and the seconds
 # from start until isolinux's banner (the CD's boot menu) on the serial
@@ -54,10 +55,12 @@ run() {
 		-drive file="$work/hda.img",if=ide,index=0,format=raw,cache=writeback \
 		</dev/null 2>&1 | tr -d '\r' | while IFS= read -r line; do
 		case "$line" in
-		*"GUEST: bench "*)
+		*"GUEST: bench "*" start "*)
+			mib=$(echo "$line" | sed -n 's/.* start \([0-9]*\) MiB.*/\1/p')
+			t0=$(date +%s.%N) ;;
+		*"GUEST: bench "*" done"*)
 			what=$(echo "$line" | sed 's/.*GUEST: bench \([a-z-]*\).*/\1/')
-			rate=$(echo "$line" | sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p')
-			echo "$what ${rate:--}" ;;
+			echo "$what $(echo "scale=1; $mib / ($(date +%s.%N) - $t0)" | bc)" ;;
 		esac
 	done >>"$work/$side"
 }
