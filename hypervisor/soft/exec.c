@@ -2983,7 +2983,7 @@ enum x86_exit x86_interrupt(struct x86 *c, unsigned vector)
 	c->ckpt.valid = false;
 	r = setjmp(c->fault);
 	if (r == 0) {
-		x86_deliver(c, (int)vector, NO_ERR, false, c->rip);
+		x86_deliver_external(c, (int)vector, c->rip);
 		return X86_EXIT_NONE;
 	}
 	x86_ckpt_restore(c);

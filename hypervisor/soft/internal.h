@@ -265,6 +265,7 @@ void x86_load_seg(struct x86 *c, int seg, uint16_t sel);
 void x86_load_seg_real(struct x86 *c, int seg, uint16_t sel);
 void x86_deliver(struct x86 *c, int vector, uint32_t error, bool software,
 		 uint64_t next_rip);
+void x86_deliver_external(struct x86 *c, int vector, uint64_t next_rip);
 void x86_far_jmp(struct x86 *c, uint16_t sel, uint64_t off, unsigned osize);
 void x86_far_call(struct x86 *c, uint16_t sel, uint64_t off, unsigned osize);
 void x86_far_ret(struct x86 *c, unsigned osize, uint16_t pop_bytes);

@@ -454,15 +454,22 @@ static void deliver_long(struct x86 *c, int vector, uint32_t error,
 		c->flags &= ~(uint64_t)F_IF;
 }
 
+static void deliver_any(struct x86 *c, int vector, uint32_t error,
+			bool software, uint64_t next_rip)
+{
+	x86_ckpt(c);
+	if (!x86_pe(c))
+		deliver_real(c, vector, next_rip);
+	else if (x86_long(c))
+		deliver_long(c, vector, error, software, next_rip);
+	else
+		deliver_prot(c, vector, error, software, next_rip);
+}
+
 void x86_deliver(struct x86 *c, int vector, uint32_t error, bool software,
 		 uint64_t next_rip)
 {
-	x86_ckpt(c);
-	if (!x86_pe(c)) {
-		deliver_real(c, vector, next_rip);
-		return;
-	}
-	if (!software && vector < 32) {
+	if (x86_pe(c) && !software && vector < 32) {
 		/* Exceptions that push an error code in protected mode. */
 		static const bool has_err[32] = {
 			[X86_DF] = 1, [X86_TS] = 1, [X86_NP] = 1, [X86_SS] = 1,
@@ -473,10 +480,16 @@ void x86_deliver(struct x86 *c, int vector, uint32_t error, bool software,
 		else if (error == NO_ERR)
 			error = 0;
 	}
-	if (x86_long(c))
-		deliver_long(c, vector, error, software, next_rip);
-	else
-		deliver_prot(c, vector, error, software, next_rip);
+	deliver_any(c, vector, error, software, next_rip);
+}
+
+/* An external interrupt (or NMI) never pushes an error code, whatever its
+ * vector: a guest that leaves the PIC at its BIOS vectors in protected
+ * mode (isolinux does) gets IRQ 0 on vector 8 and IRQ 5 on vector 13, and
+ * its handlers end with a plain IRET. */
+void x86_deliver_external(struct x86 *c, int vector, uint64_t next_rip)
+{
+	deliver_any(c, vector, NO_ERR, false, next_rip);
 }
 
 /* ---- far transfers ---- */
