@@ -298,6 +298,7 @@ static void test_soft(void)
 	static const char *const progs[] = {
 		"tests/guest-progs/iotest.bin", "tests/guest-progs/modes.bin",
 		"tests/guest-progs/triple.bin", "tests/guest-progs/timers.bin",
+		"tests/guest-progs/pmirq.bin",
 	};
 
 	for (size_t k = 0; k < G_N_ELEMENTS(progs); k++) {

@@ -1,6 +1,7 @@
 # Guest programs: tiny firmware images assembled with the system's gcc and
 # binutils (no external assembler), loaded with qemu-dm -bios.
 GUEST_PROGS := tests/guest-progs/afteroff.bin tests/guest-progs/afterreset.bin tests/guest-progs/idle.bin tests/guest-progs/timers.bin tests/guest-progs/iotest.bin tests/guest-progs/spin.bin tests/guest-progs/modes.bin tests/guest-progs/triple.bin tests/guest-progs/vbe.bin
+GUEST_PROGS += tests/guest-progs/pmirq.bin
 EXTRA_TARGETS += $(GUEST_PROGS)
 CLEAN_FILES += $(GUEST_PROGS) $(GUEST_PROGS:.bin=.elf) $(GUEST_PROGS:.bin=.o)
 
