@@ -24,6 +24,7 @@
 #include "hvm/control.h"
 #include "hvm/memmap.h"
 #include "hw/acpi.h"
+#include "hw/ide/ide.h"
 
 #define GDT_ADDR      0x6000u
 #define ZERO_PAGE     0x7000u
@@ -161,6 +162,8 @@ static int linux_boot_load(void)
 		return -1;
 	wr32(zp, BP_CMD_LINE_PTR, CMDLINE_ADDR);
 
+	/* The IDE channels decoding, as firmware leaves them. */
+	piix_ide_enable_decode();
 	/* ACPI tables, as firmware would have left them. */
 	uint64_t acpi_at = 0, acpi_size = 0;
 	if (!dm_cfg.no_acpi) {

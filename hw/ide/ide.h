@@ -28,6 +28,8 @@
  * multiword DMA for Linux's ata_piix), or with piix4 PIIX4's (8086:7111,
  * which ata_piix drives in UDMA/33); the same registers either way. */
 int piix_ide_init(bool piix4);
+/* Direct Linux boot stands in for firmware: turn IDE decode on. */
+void piix_ide_enable_decode(void);
 
 /* ---- status, error, device control bits ---- */
 #define ST_ERR  0x01

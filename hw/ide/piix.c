@@ -284,6 +284,17 @@ static const struct pci_dev_ops piix_ide_pci_ops = {
 	.reset = piix_ide_reset,
 };
 
+/* What firmware does before it boots from IDE, for direct Linux boot,
+ * which has none: IDE decode on for both channels (IDETIM bit 15 at 0x40
+ * and 0x42; Linux's ata_piix skips a channel whose bit is clear). */
+void piix_ide_enable_decode(void)
+{
+	if (ide.dev) {
+		pci_config(ide.dev)[0x41] |= 0x80;
+		pci_config(ide.dev)[0x43] |= 0x80;
+	}
+}
+
 int piix_ide_init(bool piix4)
 {
 	ide.dev = pci_register(PCI_DEVFN(1, 1), 0x8086, piix4 ? 0x7111 : 0x7010,

@@ -86,6 +86,12 @@ int main(void)
 	test_check("linux-boot/gdt-boot-cs",
 		   qts_readq(q, 0x6000 + 0x10) == 0x00cf9b000000ffffull,
 		   "no flat code descriptor at 0x10");
+	/* IDE decode on for both channels, as firmware leaves it: Linux's
+	 * ata_piix ignores a channel whose IDETIM bit 15 is clear. */
+	test_check("linux-boot/ide-decode-enabled",
+		   (qts_pci_read(q, (1 << 3) | 1, 0x40, 4) & 0x80008000u) ==
+		   0x80008000u, "IDETIM %#x",
+		   qts_pci_read(q, (1 << 3) | 1, 0x40, 4));
 	/* The RSDP as a BIOS leaves it (Memtest86+ scans for it): in the
 	 * first KiB of the EBDA named by the BDA, checksummed, and the same
 	 * table the zero page points at. */
