@@ -18,6 +18,7 @@ export HVMD_DIR=$work/hvmd
 mkdir -p "$HVMD_DIR"
 trap 'rm -rf "$work"' EXIT
 runs=${BENCH_RUNS:-2}
+cr=$(printf '\r')
 limit=600
 
 head -c 200000000 /dev/urandom >"$work/payload.bin"
@@ -42,7 +43,7 @@ run() {
 	# isolinux banner.
 	start=$(date +%s.%N)
 	timeout 120 "$@" -m 512 -cdrom "$work/bench.iso" -boot d </dev/null 2>&1 |
-		tr -d '\r' | while IFS= read -r line; do
+		while IFS= read -r line; do
 		case "$line" in
 		*ISOLINUX*) echo "menu $(echo "$(date +%s.%N) - $start" | bc)"
 			    pkill -f "$work/bench.iso" ; break ;;
@@ -53,7 +54,10 @@ run() {
 		-initrd "$cache/initrd.img" \
 		-append "console=ttyS0 guest.test=diskbench guest.end=poweroff" \
 		-drive file="$work/hda.img",if=ide,index=0,format=raw,cache=writeback \
-		</dev/null 2>&1 | tr -d '\r' | while IFS= read -r line; do
+		</dev/null 2>&1 | while IFS= read -r line; do
+		# No tr in between: it would buffer, and the stamps are taken
+		# as each line arrives.
+		line=${line%"$cr"}
 		case "$line" in
 		*"GUEST: bench "*" start "*)
 			mib=$(echo "$line" | sed -n 's/.* start \([0-9]*\) MiB.*/\1/p')
